@@ -1,0 +1,127 @@
+# memopt - host memory optimizer for KVM hypervisors. One Makefile, pkg-config for every library.
+#
+#   make                 memoptd and memoptctl (and the test tools)
+#   make check           every test tier this machine can run (unit, then integration as root)
+#   make check-unit      cmocka unit tests only
+#   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
+#   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
+#   make bench           KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
+#   make install DESTDIR= PREFIX=/usr
+#
+# WERROR=1 (default) turns warnings into errors.
+
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/memopt
+DESTDIR ?=
+
+CC ?= gcc
+B ?= build
+WERROR ?= 1
+SANITIZE ?=
+
+PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wformat-security -Wformat=2 -Wconversion -Wno-sign-conversion \
+        -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+ifneq ($(SANITIZE),)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -I. -MMD -MP
+
+# Subsystem libraries: what daemon and CLI share (common/) and the capability folders.
+LIB_DIRS := common ksmtuned balloon numa sysctl cluster-hook
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+LIBMEMOPT := $(B)/libmemopt.a
+
+.PHONY: all check check-unit check-integration asan bench install clean format
+all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBMEMOPT): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/memoptd: $(DAEMON_OBJS) $(LIBMEMOPT)
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBMEMOPT) $(PKG_LIBS) -lm
+
+$(B)/memoptctl: $(CLI_OBJS) $(LIBMEMOPT)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBMEMOPT) $(PKG_LIBS) -lm
+
+$(B)/tools/%: tests/tools/%.c $(LIBMEMOPT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMEMOPT) $(PKG_LIBS) -lm
+
+# Unit tests link the library archive, so each pulls in only the modules it uses; a test may
+# define a fake adapter, which then wins over the archive's real one. Daemon-side modules a test
+# needs are listed in its first line as "/* UNIT-DEPS: daemon/ctlsrv.c */".
+$(B)/tests/%: tests/unit/%.c $(LIBMEMOPT) $(DAEMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< \
+	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
+	  $(LIBMEMOPT) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+check: check-unit check-integration
+
+check-unit: $(UNITS)
+	@tests/run-unit.sh $(UNITS)
+
+check-integration: all
+	@B=$(B) tests/run-integration.sh
+
+asan:
+	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))
+	$(MAKE) B=build-asan SANITIZE=address,undefined check
+
+bench: all
+	@B=$(B) bench/ksm-bench.sh
+
+install: $(B)/memoptd $(B)/memoptctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/memopt $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/memoptd $(DESTDIR)$(SBINDIR)/memoptd
+	install -m 0755 $(B)/memoptctl $(DESTDIR)$(BINDIR)/memoptctl
+	install -m 0644 docs/memoptd.conf.example $(DESTDIR)$(DOCDIR)/memoptd.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/memopt/memoptd.conf || \
+	  install -m 0644 docs/memoptd.conf.example $(DESTDIR)$(SYSCONFDIR)/memopt/memoptd.conf
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+format:
+	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLI_SRCS) $(wildcard */*.h)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# For building one module or test by hand while other modules are mid-edit:
+#   gcc $(make -s print-cflags) -o /tmp/t tests/unit/test_units.c common/units.c $(make -s print-libs)
+print-cflags:
+	@echo $(ALL_CFLAGS) $(CMOCKA_CFLAGS)
+print-libs:
+	@echo $(PKG_LIBS) $(CMOCKA_LIBS) -lm

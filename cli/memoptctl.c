@@ -1,0 +1,387 @@
+/* memoptctl.c - command-line client of memoptd's control socket: a verb table in the style of oomctl. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cleanup.h"
+#include "common/config.h"
+#include "common/proto.h"
+#include "common/units.h"
+#include "render.h"
+#include "views.h"
+
+#define MEMOPTCTL_VERSION "0.1.0"
+#define DEFAULT_TIMEOUT_MS 5000
+#define MAX_TIMEOUT_MS 600000
+#define VERB_ANY (-1)
+
+/* Exit codes: documented in --help and docs/protocol.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_DAEMON_ERROR = 1, /* memoptd answered with an error */
+	EXIT_USAGE = 2,	       /* bad command line */
+	EXIT_NOT_RUNNING = 3,  /* no socket / nobody listening */
+	EXIT_PERMISSION = 4,   /* EPERM from memoptd, or the socket cannot be opened */
+	EXIT_PROTOCOL = 5,     /* invalid reply, version mismatch, timeout */
+};
+
+struct ctx {
+	const char *socket_path;
+	bool json;
+	int timeout_ms;
+	bool have_since, have_limit;
+	uint64_t since;
+	uint64_t limit;
+};
+
+struct verb {
+	const char *name;
+	int min_args, max_args; /* positional arguments after the verb; VERB_ANY = unbounded */
+	int (*run)(struct ctx *ctx, int argc, char **argv);
+	const char *help;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Map a daemon error code to our exit code. */
+static int exit_for_code(const char *code)
+{
+	if (strcmp(code, "EPERM") == 0)
+		return EXIT_PERMISSION;
+	if (strcmp(code, "EPROTO") == 0 || strcmp(code, "EVERSION") == 0 || strcmp(code, "E2BIG") == 0)
+		return EXIT_PROTOCOL;
+	return EXIT_DAEMON_ERROR;
+}
+
+static int report_call_error(const struct ctx *ctx, int r)
+{
+	switch (-r) {
+	case ENOENT:
+	case ENOTDIR:
+		fprintf(stderr,
+			"memoptctl: memoptd is not running (no socket at %s): start it with 'memoptd "
+			"--foreground'\n",
+			ctx->socket_path);
+		return EXIT_NOT_RUNNING;
+	case ECONNREFUSED:
+		fprintf(stderr,
+			"memoptctl: memoptd is not running (nobody listens on %s): start it with 'memoptd "
+			"--foreground'\n",
+			ctx->socket_path);
+		return EXIT_NOT_RUNNING;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr, "memoptctl: permission denied opening %s\n", ctx->socket_path);
+		return EXIT_PERMISSION;
+	case ETIMEDOUT:
+		fprintf(stderr, "memoptctl: memoptd did not answer within %d ms\n", ctx->timeout_ms);
+		return EXIT_PROTOCOL;
+	case EPROTO:
+		fprintf(stderr, "memoptctl: invalid reply from memoptd on %s\n", ctx->socket_path);
+		return EXIT_PROTOCOL;
+	case ENAMETOOLONG:
+		fprintf(stderr, "memoptctl: socket path is too long: %s\n", ctx->socket_path);
+		return EXIT_USAGE;
+	default:
+		fprintf(stderr, "memoptctl: talking to memoptd on %s failed: %s\n", ctx->socket_path,
+			strerror(-r));
+		return EXIT_PROTOCOL;
+	}
+}
+
+/* Send one command; on success *ret_result is the reply's "result" (a new reference). On failure the
+ * problem has been printed and the exit code is returned. */
+static int call(const struct ctx *ctx, const char *cmd, json_object *args, json_object **ret_result)
+{
+	_cleanup_json_ json_object *req = proto_make_request(cmd, args);
+	_cleanup_json_ json_object *reply = NULL;
+	json_object *ok, *result;
+	int r;
+
+	if (!req) {
+		fprintf(stderr, "memoptctl: out of memory\n");
+		return EXIT_PROTOCOL;
+	}
+	r = proto_call(ctx->socket_path, req, ctx->timeout_ms, &reply);
+	if (r < 0)
+		return report_call_error(ctx, r);
+
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_is_type(ok, json_type_boolean)) {
+		fprintf(stderr, "memoptctl: invalid reply from memoptd: no \"ok\"\n");
+		return EXIT_PROTOCOL;
+	}
+	if (!json_object_get_boolean(ok)) {
+		const char *code = jv_str(reply, "error.code");
+		fprintf(stderr, "memoptctl: %s: %s (%s)\n", cmd, jv_str(reply, "error.message"), code);
+		return exit_for_code(code);
+	}
+	if (!json_object_object_get_ex(reply, "result", &result) || !result) {
+		fprintf(stderr, "memoptctl: invalid reply from memoptd: no \"result\"\n");
+		return EXIT_PROTOCOL;
+	}
+	*ret_result = json_object_get(result);
+	return EXIT_OK;
+}
+
+static void print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int verb_status(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "status", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_status(res, stdout);
+	return EXIT_OK;
+}
+
+static int verb_ksm(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "ksm", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_ksm(res, mono_ms(), stdout);
+	return EXIT_OK;
+}
+
+static int verb_log(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	json_object *args = NULL;
+	int r;
+
+	if (ctx->have_since || ctx->have_limit) {
+		args = json_object_new_object();
+		if (!args)
+			return EXIT_PROTOCOL;
+		if (ctx->have_since)
+			json_object_object_add(args, "since", json_object_new_int64((int64_t)ctx->since));
+		if (ctx->have_limit)
+			json_object_object_add(args, "limit", json_object_new_int64((int64_t)ctx->limit));
+	}
+	r = call(ctx, "log", args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_log(res, stdout);
+	return EXIT_OK;
+}
+
+static int verb_help(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "help", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_help(res, stdout);
+	return EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+    {"status", 0, 0, verb_status, "daemon version, uptime, configuration, host memory and modules (default)"},
+    {"ksm", 0, 0, verb_ksm, "KSM controller state, sharing, ksmd cost, knobs and per-VM savings"},
+    {"log", 0, 0, verb_log, "recent decisions with their reasons [--since SEQ] [--limit N]"},
+    {"help", 0, 0, verb_help, "the commands this memoptd accepts, and which ones change the host"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: memoptctl [OPTIONS] [VERB]\n"
+		     "\n"
+		     "Query and control memoptd, the host memory optimizer.\n"
+		     "\n"
+		     "Verbs:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  --socket PATH   control socket (default $MEMOPT_SOCKET, else %s)\n"
+		"  --json          print the daemon's result as JSON\n"
+		"  --timeout MS    give up after MS milliseconds (default %d; \"2s\" also accepted)\n"
+		"  --since SEQ     log: only decisions after sequence number SEQ\n"
+		"  --limit N       log: at most the N newest decisions\n"
+		"  -h, --help      show this help\n"
+		"  --version       show the version\n"
+		"\n"
+		"Exit status:\n"
+		"  0  success\n"
+		"  1  memoptd answered with an error\n"
+		"  2  usage error\n"
+		"  3  memoptd is not running (no socket, or nobody listening)\n"
+		"  4  permission denied (command changes the host: root or the admin group only)\n"
+		"  5  protocol error or timeout\n",
+		MEMOPT_DEFAULT_SOCKET, DEFAULT_TIMEOUT_MS);
+}
+
+static int parse_timeout(const char *s, int *ret_ms)
+{
+	uint64_t ms;
+	int r;
+	/* A bare number is milliseconds here; a duration with a unit ("2s", "500ms") goes through units.h,
+	 * which reads a bare number as seconds. */
+	if (s[strspn(s, "0123456789 \t")] == '\0')
+		r = unit_parse_u64(s, 1, MAX_TIMEOUT_MS, &ms);
+	else
+		r = unit_parse_duration_ms(s, &ms);
+	if (r < 0 || ms < 1 || ms > MAX_TIMEOUT_MS)
+		return -EINVAL;
+	*ret_ms = (int)ms;
+	return 0;
+}
+
+enum {
+	ARG_SOCKET = 0x100,
+	ARG_JSON,
+	ARG_TIMEOUT,
+	ARG_SINCE,
+	ARG_LIMIT,
+	ARG_VERSION,
+};
+
+static int parse_argv(int argc, char **argv, struct ctx *ctx)
+{
+	static const struct option options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, ARG_VERSION},
+	    {"socket", required_argument, NULL, ARG_SOCKET},
+	    {"json", no_argument, NULL, ARG_JSON},
+	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
+	    {"since", required_argument, NULL, ARG_SINCE},
+	    {"limit", required_argument, NULL, ARG_LIMIT},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ARG_VERSION:
+			printf("memoptctl %s (control protocol %d)\n", MEMOPTCTL_VERSION, PROTO_VERSION);
+			return 0;
+		case ARG_SOCKET:
+			if (!optarg[0]) {
+				fprintf(stderr, "memoptctl: --socket needs a path\n");
+				return -EINVAL;
+			}
+			ctx->socket_path = optarg;
+			break;
+		case ARG_JSON:
+			ctx->json = true;
+			break;
+		case ARG_TIMEOUT:
+			if (parse_timeout(optarg, &ctx->timeout_ms) < 0) {
+				fprintf(stderr,
+					"memoptctl: invalid --timeout '%s': expected milliseconds, 1..%d\n",
+					rd_safe(optarg), MAX_TIMEOUT_MS);
+				return -EINVAL;
+			}
+			break;
+		case ARG_SINCE:
+			if (unit_parse_u64(optarg, 0, INT64_MAX, &ctx->since) < 0) {
+				fprintf(stderr,
+					"memoptctl: invalid --since '%s': expected a sequence number\n",
+					rd_safe(optarg));
+				return -EINVAL;
+			}
+			ctx->have_since = true;
+			break;
+		case ARG_LIMIT:
+			if (unit_parse_u64(optarg, 1, INT32_MAX, &ctx->limit) < 0) {
+				fprintf(stderr,
+					"memoptctl: invalid --limit '%s': expected a positive number\n",
+					rd_safe(optarg));
+				return -EINVAL;
+			}
+			ctx->have_limit = true;
+			break;
+		case '?':
+		default:
+			if (optopt && optopt < 0x100)
+				fprintf(stderr, "memoptctl: unknown option '-%c' (see --help)\n", optopt);
+			else if (optopt)
+				fprintf(stderr, "memoptctl: option '%s' needs a value (see --help)\n",
+					rd_safe(argv[optind - 1]));
+			else
+				fprintf(stderr, "memoptctl: unknown option '%s' (see --help)\n",
+					rd_safe(argv[optind - 1]));
+			return -EINVAL;
+		}
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx ctx = {.timeout_ms = DEFAULT_TIMEOUT_MS};
+	const struct verb *verb = NULL;
+	const char *name;
+	int r, nargs;
+
+	ctx.socket_path = getenv("MEMOPT_SOCKET");
+	if (!ctx.socket_path || !ctx.socket_path[0])
+		ctx.socket_path = MEMOPT_DEFAULT_SOCKET;
+
+	r = parse_argv(argc, argv, &ctx);
+	if (r < 0)
+		return EXIT_USAGE;
+	if (r == 0)
+		return EXIT_OK;
+
+	name = optind < argc ? argv[optind] : "status";
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			verb = &verbs[i];
+	if (!verb) {
+		fprintf(stderr, "memoptctl: unknown verb '%s' (see --help)\n", rd_safe(name));
+		return EXIT_USAGE;
+	}
+	nargs = optind < argc ? argc - optind - 1 : 0;
+	if (nargs < verb->min_args || (verb->max_args != VERB_ANY && nargs > verb->max_args)) {
+		fprintf(stderr, "memoptctl: '%s' takes %s arguments (see --help)\n", verb->name,
+			verb->max_args == 0 ? "no" : "other");
+		return EXIT_USAGE;
+	}
+	if ((ctx.have_since || ctx.have_limit) && verb->run != verb_log) {
+		fprintf(stderr, "memoptctl: --since and --limit only apply to 'log'\n");
+		return EXIT_USAGE;
+	}
+	return verb->run(&ctx, nargs, argv + (optind < argc ? optind + 1 : argc));
+}

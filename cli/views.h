@@ -1,0 +1,16 @@
+/* views.h - memoptctl's human-readable renderings of the daemon's replies (schemas in docs/protocol.md). */
+#ifndef MEMOPT_CLI_VIEWS_H
+#define MEMOPT_CLI_VIEWS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+/* Each prints the "result" object of its command. Any field may be missing or of the wrong type:
+ * it is shown as "-". now_mono_ms is CLOCK_MONOTONIC, used for the age of monotonic timestamps. */
+void view_status(json_object *result, FILE *out);
+void view_ksm(json_object *result, uint64_t now_mono_ms, FILE *out);
+void view_log(json_object *result, FILE *out);
+void view_help(json_object *result, FILE *out);
+
+#endif

@@ -1,0 +1,127 @@
+/* commands.c - the read-only control commands: status, ksm, log. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "ctlsrv.h"
+#include "../common/hostmem.h"
+#include "../common/log.h"
+#include "../common/loop.h"
+#include "../ksmtuned/ksm_report.h"
+#include "../ksmtuned/ksm_tuner.h"
+
+#define LIBVIRT_QEMU_RUN_DIR "/run/libvirt/qemu"
+
+static const struct memopt_config *const *C;
+static uint64_t started_ms;
+
+static int cmd_status(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer; (void)args; (void)err; (void)errlen;
+	const struct memopt_config *c = *C;
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "version", json_object_new_string(MEMOPT_VERSION));
+	json_object_object_add(r, "pid", json_object_new_int(getpid()));
+	json_object_object_add(r, "uptime_s", json_object_new_int64((int64_t)((ev_now_ms() - started_ms) / 1000)));
+	json_object_object_add(r, "dry_run", json_object_new_boolean(c->daemon.dry_run));
+	json_object_object_add(r, "config", json_object_new_string(c->path[0] ? c->path : "(built-in defaults)"));
+	json_object_object_add(r, "sysfs_root", json_object_new_string(c->daemon.sysfs_root));
+	json_object_object_add(r, "procfs_root", json_object_new_string(c->daemon.procfs_root));
+	struct host_mem m;
+	struct host_psi p;
+	json_object *h = json_object_new_object();
+	if (hm_read_meminfo(c->daemon.procfs_root, &m) == 0) {
+		json_object_object_add(h, "mem_total_kib", json_object_new_int64((int64_t)m.total_kib));
+		json_object_object_add(h, "mem_avail_kib", json_object_new_int64((int64_t)m.avail_kib));
+	}
+	if (hm_read_psi(c->daemon.procfs_root, &p) == 0 && p.available) {
+		json_object_object_add(h, "psi_some_avg10", json_object_new_double(p.some.avg10_ppm / 10000.0));
+		json_object_object_add(h, "psi_full_avg10", json_object_new_double(p.full.avg10_ppm / 10000.0));
+	}
+	json_object_object_add(r, "host", h);
+	json_object *mods = json_object_new_array();
+	json_object *k = json_object_new_object();
+	char buf[160];
+	ksm_tuner_state(buf, sizeof(buf));
+	json_object_object_add(k, "name", json_object_new_string("ksm"));
+	json_object_object_add(k, "state", json_object_new_string(strcmp(buf, "unavailable") ? "running" : "unavailable"));
+	json_object_object_add(k, "detail", json_object_new_string(buf));
+	json_object_array_add(mods, k);
+	json_object_object_add(r, "modules", mods);
+	*ret = r;
+	return 0;
+}
+
+static int cmd_ksm(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer; (void)args;
+	json_object *r = ksm_report_json((*C)->daemon.procfs_root, LIBVIRT_QEMU_RUN_DIR);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*ret = r;
+	return 0;
+}
+
+static int get_int_arg(json_object *args, const char *key, int64_t min, int64_t max, int64_t *v, char *err,
+		       size_t errlen)
+{
+	json_object *o;
+	if (!args || !json_object_object_get_ex(args, key, &o))
+		return 0;
+	if (!json_object_is_type(o, json_type_int)) {
+		snprintf(err, errlen, "argument '%s' must be an integer", key);
+		return -EINVAL;
+	}
+	int64_t x = json_object_get_int64(o);
+	if (x < min || x > max) {
+		snprintf(err, errlen, "argument '%s' out of range (%lld..%lld)", key, (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	*v = x;
+	return 0;
+}
+
+static int cmd_log(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer;
+	int64_t since = 0, limit = DLOG_RING_SIZE;
+	int r = get_int_arg(args, "since", 0, INT64_MAX, &since, err, errlen);
+	if (r == 0)
+		r = get_int_arg(args, "limit", 1, DLOG_RING_SIZE, &limit, err, errlen);
+	if (r < 0)
+		return r;
+	static struct dlog_entry e[DLOG_RING_SIZE];
+	size_t n = dlog_get(e, (size_t)limit, (uint64_t)since);
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "seq", json_object_new_int64((int64_t)e[i].seq));
+		json_object_object_add(o, "time_ms", json_object_new_int64(e[i].wall_ms));
+		json_object_object_add(o, "subsys", json_object_new_string(e[i].subsys));
+		json_object_object_add(o, "action", json_object_new_string(e[i].action));
+		json_object_object_add(o, "reason", json_object_new_string(e[i].reason));
+		json_object_object_add(o, "dry_run", json_object_new_boolean(e[i].dry_run));
+		json_object_array_add(arr, o);
+	}
+	json_object *res = json_object_new_object();
+	json_object_object_add(res, "entries", arr);
+	*ret = res;
+	return 0;
+}
+
+static const struct ctl_command commands[] = {
+	{ "status", false, "", cmd_status },
+	{ "ksm", false, "", cmd_ksm },
+	{ "log", false, "[since:int] [limit:int]", cmd_log },
+};
+
+int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms)
+{
+	C = cfg_ref;
+	started_ms = start_ms;
+	return ctl_register(commands, sizeof(commands) / sizeof(commands[0]));
+}

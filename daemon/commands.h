@@ -1,0 +1,13 @@
+/* commands.h - memoptd's control commands (status, ksm, log), registered on the control socket. */
+#ifndef MEMOPT_COMMANDS_H
+#define MEMOPT_COMMANDS_H
+
+#include <stdint.h>
+#include "../common/config.h"
+
+#define MEMOPT_VERSION "0.1.0"
+
+/* cfg_ref points at the daemon's current configuration pointer, which a reload swaps. */
+int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms);
+
+#endif

@@ -1,0 +1,33 @@
+/* ctlsrv.h - memoptd's control socket server: command table, SO_PEERCRED authorisation,
+ * bounded non-blocking reads on the one event loop. */
+#ifndef MEMOPT_CTLSRV_H
+#define MEMOPT_CTLSRV_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+struct ctl_peer { pid_t pid; uid_t uid; gid_t gid; bool may_mutate; };
+
+/* A handler fills *ret_result (a new object) and returns 0, or returns a negative errno and may set
+ * *ret_error to a message (static or into errbuf). */
+typedef int (*ctl_handler)(const struct ctl_peer *peer, json_object *args, json_object **ret_result,
+			   char *errbuf, size_t errlen);
+
+struct ctl_command {
+	const char *name;
+	bool mutating;                  /* refused with EPERM unless the peer is root or in the admin group */
+	const char *args_help;          /* e.g. "[since:int]" for `memoptctl help` and errors */
+	ctl_handler handler;
+};
+
+/* Create the socket (parent dir 0755, socket 0666 so anyone may read status; mutation is checked with
+ * SO_PEERCRED), register it on the event loop. admin_group "" = root only. Returns 0 or -errno. */
+int ctl_init(const char *socket_path, const char *admin_group);
+void ctl_fini(void);
+/* Register commands (the table must outlive the server). Later registrations may add more tables. */
+int ctl_register(const struct ctl_command *cmds, size_t n);
+/* Change the admin group on reload. */
+int ctl_set_admin_group(const char *admin_group);
+
+#endif

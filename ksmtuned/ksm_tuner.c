@@ -1,0 +1,282 @@
+/* ksm_tuner.c - memoptd's KSM module: reads KSM, ksmd CPU, host pressure and VM memory every
+ * [ksm] interval, asks ksm_policy what to do, journals originals and writes knobs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ksm_tuner.h"
+#include "ksm_policy.h"
+#include "ksm_sysfs.h"
+#include "../common/cleanup.h"
+#include "../common/hostmem.h"
+#include "../common/log.h"
+#include "../common/loop.h"
+#include "../common/procs.h"
+
+#define VM_SCAN_EVERY 5                 /* cycles between QEMU process scans */
+#define LIBVIRT_QEMU_RUN_DIR "/run/libvirt/qemu"
+#define MAX_PROCS 4096
+
+static struct {
+	bool active;
+	const struct memopt_config *cfg;
+	struct st_journal *st;
+	int64_t timer;
+	struct ksm_ctl ctl;
+	struct ksm_sample last;
+	struct ksm_decision last_decision;
+	bool have_last;
+	pid_t ksmd_pid;
+	long clk_tck;
+	uint64_t cycles;
+	uint64_t vm_mergeable_kib;
+	uint64_t last_dlog_seq;
+	char last_action[DLOG_TEXT_MAX];
+	int64_t last_action_ms;
+	unsigned write_failures;
+} T = { .timer = -1 };
+
+static void read_ksmd_cpu(struct ksm_sample *s)
+{
+	const char *proc = T.cfg->daemon.procfs_root;
+	struct proc_stat ps;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (T.ksmd_pid <= 0) {
+			int r = proc_find_kthread(proc, "ksmd");
+			if (r <= 0)
+				return;
+			T.ksmd_pid = r;
+		}
+		if (proc_read_stat(proc, T.ksmd_pid, &ps) == 0 && strcmp(ps.comm, "ksmd") == 0) {
+			s->ksmd_cpu_valid = true;
+			s->ksmd_cpu_ms = (ps.utime_ticks + ps.stime_ticks) * 1000u / (uint64_t)T.clk_tck;
+			return;
+		}
+		T.ksmd_pid = 0; /* gone or reused: look again */
+	}
+}
+
+static void scan_vms(void)
+{
+	_cleanup_free_ struct vm_proc *vms = NULL;
+	size_t n = 0;
+	if (proc_list_qemu(T.cfg->daemon.procfs_root, &vms, &n) < 0)
+		return;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ksm_proc_stat ks;
+		/* QEMU guest RAM is MADV_MERGEABLE unless mem-merge=off; trust ksm_stat when the kernel says. */
+		if (ksm_read_proc(T.cfg->daemon.procfs_root, vms[i].pid, &ks) == 0 && ks.mergeable == 0 &&
+		    ks.merging_pages == 0)
+			continue;
+		sum += vms[i].rss_kib;
+	}
+	T.vm_mergeable_kib = sum;
+}
+
+static int acquire(struct ksm_sample *s)
+{
+	const struct cfg_daemon *dc = &T.cfg->daemon;
+	memset(s, 0, sizeof(*s));
+	s->now_ms = ev_now_ms();
+	int r = ksm_read(dc->sysfs_root, &s->ksm);
+	if (r < 0)
+		return r;
+	read_ksmd_cpu(s);
+	s->mem_valid = hm_read_meminfo(dc->procfs_root, &s->mem) == 0;
+	if (hm_read_psi(dc->procfs_root, &s->psi) < 0)
+		s->psi.available = false;
+	struct host_vmstat vm;
+	if (hm_read_vmstat(dc->procfs_root, &vm) == 0 && vm.has_cow_ksm) {
+		s->cow_valid = true;
+		s->cow_ksm = vm.cow_ksm;
+	}
+	if (T.cycles % VM_SCAN_EVERY == 0)
+		scan_vms();
+	s->vm_mergeable_kib = T.vm_mergeable_kib;
+	return 0;
+}
+
+static const char *knob_text(enum ksm_field f, int64_t v, char *buf, size_t len)
+{
+	if (f == KSM_F_ADVISOR_MODE)
+		snprintf(buf, len, "%s", v == KSM_ADVISOR_SCAN_TIME ? "scan-time" : "none");
+	else
+		snprintf(buf, len, "%lld", (long long)v);
+	return buf;
+}
+
+/* Restore order: advisor_mode before the rate knobs it locks, run last. */
+static int restore_order(enum ksm_field f)
+{
+	switch (f) {
+	case KSM_F_ADVISOR_MODE: return 10;
+	case KSM_F_RUN: return 90;
+	default: return 50;
+	}
+}
+
+static void act(const struct ksm_sample *s, const struct ksm_decision *d)
+{
+	const struct cfg_daemon *dc = &T.cfg->daemon;
+	bool dry = dc->dry_run;
+	char action[DLOG_TEXT_MAX] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		enum ksm_field f = d->w[i].field;
+		char from[32], to[32];
+		knob_text(f, s->ksm.v[f], from, sizeof(from));
+		knob_text(f, d->w[i].value, to, sizeof(to));
+		off += (size_t)snprintf(action + off, off < sizeof(action) ? sizeof(action) - off : 0, "%s%s %s -> %s",
+					i ? ", " : "", ksm_field_name(f), from, to);
+		if (off >= sizeof(action))
+			off = sizeof(action) - 1;
+	}
+	if (!dry) {
+		for (size_t i = 0; i < d->n; i++) {
+			enum ksm_field f = d->w[i].field;
+			char key[64], path[512], orig[32];
+			snprintf(key, sizeof(key), "ksm.%s", ksm_field_name(f));
+			snprintf(path, sizeof(path), "%s/kernel/mm/ksm/%s", dc->sysfs_root, ksm_field_name(f));
+			knob_text(f, s->ksm.v[f], orig, sizeof(orig));
+			int r = st_record(T.st, key, "ksm", path, orig, restore_order(f));
+			if (r < 0) {
+				errno = -r;
+				log_err("ksm: cannot journal the original of %s, not changing it: %m", key);
+				T.write_failures++;
+				return;
+			}
+			r = ksm_write_knob(dc->sysfs_root, f, d->w[i].value, false);
+			if (r < 0) {
+				errno = -r;
+				log_err("ksm: writing %s=%lld failed, will retry next cycle: %m", ksm_field_name(f),
+					(long long)d->w[i].value);
+				T.write_failures++;
+				return;
+			}
+		}
+	}
+	dlog_record("ksm", dry, d->reason, "%s", action);
+	snprintf(T.last_action, sizeof(T.last_action), "%s", action);
+	T.last_action_ms = ev_wall_ms();
+}
+
+void ksm_tuner_cycle(void)
+{
+	struct ksm_sample s;
+	int r = acquire(&s);
+	T.cycles++;
+	if (r < 0) {
+		errno = -r;
+		log_warn("ksm: reading %s/kernel/mm/ksm failed, skipping this cycle: %m", T.cfg->daemon.sysfs_root);
+		return;
+	}
+	enum ksm_phase before = T.ctl.phase;
+	struct ksm_decision d;
+	ksm_decide(&T.cfg->ksm, &s, &T.ctl, &d);
+	T.last = s;
+	T.have_last = true;
+	T.last_decision = d;
+	if (!T.cfg->ksm.manage) {
+		if (d.n)
+			log_debug("ksm: manage=no, not acting on: %s", d.reason);
+		return;
+	}
+	if (d.n > 0)
+		act(&s, &d);
+	else if (d.phase != before)
+		dlog_record("ksm", T.cfg->daemon.dry_run, d.reason, "phase %s -> %s", ksm_phase_name(before),
+			    ksm_phase_name(d.phase));
+	else
+		log_debug("ksm: no change (%s)", d.reason);
+}
+
+static void on_timer(void *data)
+{
+	(void)data;
+	T.timer = -1;
+	ksm_tuner_cycle();
+	if (T.active)
+		T.timer = ev_add_timeout(T.cfg->ksm.interval_ms, on_timer, NULL);
+}
+
+int ksm_tuner_init(const struct memopt_config *cfg, struct st_journal *st)
+{
+	memset(&T, 0, sizeof(T));
+	T.timer = -1;
+	T.cfg = cfg;
+	T.st = st;
+	T.clk_tck = sysconf(_SC_CLK_TCK);
+	if (T.clk_tck <= 0)
+		T.clk_tck = 100;
+	struct ksm_state k;
+	int r = ksm_read(cfg->daemon.sysfs_root, &k);
+	if (r < 0)
+		return r;
+	T.active = true;
+	T.timer = ev_add_timeout(0, on_timer, NULL);
+	if (T.timer < 0)
+		return (int)T.timer;
+	log_info("ksm: tuner started (mode=%s, rate_control=%s, interval %llums, manage=%s)",
+		 cfg->ksm.mode == KSM_MODE_AUTO ? "auto" : cfg->ksm.mode == KSM_MODE_ALWAYS ? "always" : "off",
+		 cfg->ksm.rate_control == KSM_RATE_SELF ? "self" : "advisor",
+		 (unsigned long long)cfg->ksm.interval_ms, cfg->ksm.manage ? "yes" : "no");
+	return 0;
+}
+
+void ksm_tuner_reload(const struct memopt_config *cfg)
+{
+	T.cfg = cfg;
+	if (T.active && T.timer >= 0) {
+		ev_cancel_timeout(T.timer);
+		T.timer = ev_add_timeout(0, on_timer, NULL);
+	}
+}
+
+int ksm_tuner_fini(bool restore)
+{
+	if (T.timer >= 0)
+		ev_cancel_timeout(T.timer);
+	T.timer = -1;
+	bool was = T.active;
+	T.active = false;
+	if (!was || !restore || !T.st)
+		return 0;
+	size_t mine = 0;
+	for (size_t i = 0; i < st_count(T.st); i++)
+		mine += strcmp(st_get(T.st, i)->owner, "ksm") == 0;
+	if (mine == 0)
+		return 0;
+	int r = st_restore(T.st, "ksm", T.cfg->daemon.dry_run);
+	if (r > 0)
+		log_err("ksm: %d KSM value(s) could not be restored; they stay in the journal for the next start", r);
+	else if (r == 0)
+		log_info("ksm: original KSM settings restored");
+	return r < 0 ? 1 : r;
+}
+
+const char *ksm_tuner_state(char *buf, size_t len)
+{
+	if (!T.active)
+		snprintf(buf, len, "unavailable");
+	else
+		snprintf(buf, len, "rate_control=%s, controller=%s%s",
+			 T.cfg->ksm.rate_control == KSM_RATE_SELF ? "self" : "advisor", ksm_phase_name(T.ctl.phase),
+			 T.cfg->ksm.manage ? "" : " (manage=no)");
+	return buf;
+}
+
+bool ksm_tuner_view(struct ksm_view *ret)
+{
+	if (!T.active || !T.have_last)
+		return false;
+	ret->cfg = T.cfg;
+	ret->sample = &T.last;
+	ret->ctl = &T.ctl;
+	ret->decision = &T.last_decision;
+	ret->last_action = T.last_action;
+	ret->last_action_ms = T.last_action_ms;
+	return true;
+}

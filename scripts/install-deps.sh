@@ -1,0 +1,24 @@
+#!/bin/bash
+# install-deps.sh - install what memopt needs on Debian 12 (run as root). Packages only from Debian.
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh test     + what the test tiers need
+#   scripts/install-deps.sh bench    + what `make bench` needs (Debian's ksmtuned, the peer we measure)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(gcc make pkg-config libc6-dev
+      libvirt-dev libproc2-dev libnuma-dev libcap-ng-dev libjson-c-dev libsystemd-dev)
+for extra in "$@"; do
+	case "$extra" in
+	test) pkgs+=(libcmocka-dev socat util-linux procps) ;;
+	bench) pkgs+=(ksmtuned procps) ;;
+	*) echo "install-deps.sh: unknown profile '$extra' (test, bench)" >&2; exit 2 ;;
+	esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get update
+	apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,445 @@
+# lib.sh - shared helpers of the integration tests: daemon start/stop by PID, bounded waits, KSM snapshot/restore, assertions.
+#
+# Sourced by tests/integration/test_*.sh, which tests/run-integration.sh runs one at a time, each in a
+# fresh directory ($IT_DIR) with B set to the build directory. A test may also be run by hand:
+#   B=build bash tests/integration/test_sighup.sh
+# Exit status of a test: 0 passed, 1 failed, 77 skipped (the reason is on the line "SKIP: ...").
+#
+# Rules every test keeps: it kills only the PIDs it started (it_spawn records them); every wait is
+# bounded; a test that writes the real /sys/kernel/mm/ksm holds $IT_KSM_LOCK and calls ksm_snapshot
+# first, so the EXIT/INT/TERM trap unmerges and writes every original knob back, even on failure.
+
+set -u
+
+IT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+IT_B=${B:-build}
+case $IT_B in /*) ;; *) IT_B=$IT_SRC/$IT_B ;; esac
+MEMOPTD=$IT_B/memoptd
+MEMOPTCTL=$IT_B/memoptctl
+KSM_WORKLOAD=$IT_B/tools/ksm-workload
+IT_KSM_SYSFS=/sys/kernel/mm/ksm
+IT_KSM_LOCK=/run/memopt-ksm-test.lock
+IT_SKIP=77
+
+if [ -z "${IT_DIR:-}" ]; then
+	IT_DIR=$(mktemp -d /tmp/memopt-it.XXXXXX) || exit 1
+	IT_DIR_OWNED=1
+fi
+IT_NAME=$(basename "$0" .sh)
+IT_PASSED=0
+IT_FAILED=0
+IT_SUBSKIPPED=0
+IT_PIDS=()                      # every process this test started, killed on exit
+IT_KSM_SNAPSHOT=                # file with the original KSM knobs once ksm_snapshot ran
+IT_CLEANED=0
+
+# --- reporting ---------------------------------------------------------------------------------------
+
+note() { printf '  .. %s\n' "$*"; }
+pass() { IT_PASSED=$((IT_PASSED + 1)); printf '  PASS %s\n' "$*"; }
+fail() { IT_FAILED=$((IT_FAILED + 1)); printf '  FAIL %s\n' "$*"; }
+
+# A check inside a test that cannot run here; the test as a whole still passes or fails on the rest.
+subskip() { IT_SUBSKIPPED=$((IT_SUBSKIPPED + 1)); printf '  SKIP %s\n' "$*"; }
+
+# The whole test cannot run here.
+skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit "$IT_SKIP"
+}
+
+# check DESC CMD...: pass when CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; return 1; fi
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1 (expected '$2', got '$3')"
+		return 1
+	fi
+}
+
+# check_rc DESC EXPECTED_RC CMD...: run CMD (output to $IT_DIR/last.out/.err) and compare its exit code.
+check_rc() {
+	local desc=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$IT_DIR/last.out" 2>"$IT_DIR/last.err" || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		pass "$desc"
+	else
+		fail "$desc (exit $rc, expected $want)"
+		sed 's/^/       | /' "$IT_DIR/last.out" "$IT_DIR/last.err" | head -n 20
+		return 1
+	fi
+}
+
+# check_grep DESC FILE ERE: FILE contains a line matching ERE.
+check_grep() {
+	if grep -Eq -- "$3" "$2" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1 (no line matching '$3' in $(basename "$2"))"
+		[ -f "$2" ] && tail -n 15 "$2" | sed 's/^/       | /'
+		return 1
+	fi
+}
+
+check_no_grep() {
+	if ! grep -Eq -- "$3" "$2" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1 (unexpected line matching '$3' in $(basename "$2"))"
+		grep -E -- "$3" "$2" | head -n 5 | sed 's/^/       | /'
+		return 1
+	fi
+}
+
+# Print the test's summary and exit 0 (all checks passed) or 1. The EXIT trap then cleans up.
+finish() {
+	printf '  %s: %d checks passed, %d failed, %d skipped\n' "$IT_NAME" "$IT_PASSED" "$IT_FAILED" \
+		"$IT_SUBSKIPPED"
+	if [ "$IT_FAILED" -gt 0 ]; then
+		exit 1
+	fi
+	if [ "$IT_PASSED" -eq 0 ]; then
+		printf '  %s: no check ran\n' "$IT_NAME"
+		exit 1
+	fi
+	exit 0
+}
+
+# --- requirements ------------------------------------------------------------------------------------
+
+require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (running as uid $(id -u))"; }
+
+require_ksm() {
+	[ -d "$IT_KSM_SYSFS" ] || skip "needs $IT_KSM_SYSFS (kernel without CONFIG_KSM?)"
+	[ -f "$IT_KSM_SYSFS/run" ] || skip "$IT_KSM_SYSFS/run is missing"
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "needs the command '$c' (scripts/install-deps.sh test installs it)"
+	done
+}
+
+require_built() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] || skip "$f is not built (run make first)"
+	done
+}
+
+# --- bounded waiting ---------------------------------------------------------------------------------
+
+# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds (0) or SECS pass (1).
+wait_until() {
+	local secs=$1 deadline
+	shift
+	deadline=$(($(date +%s%N) / 1000000 + secs * 1000))
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		if [ "$(($(date +%s%N) / 1000000))" -ge "$deadline" ]; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# --- processes ---------------------------------------------------------------------------------------
+
+# it_spawn LOGFILE CMD...: start CMD in the background (stdout+stderr to LOGFILE, stdin from
+# /dev/null, without the KSM lock's fd), record its PID, set IT_LAST_PID.
+it_spawn() {
+	local log=$1
+	shift
+	"$@" </dev/null >"$log" 2>&1 9>&- &
+	IT_LAST_PID=$!
+	IT_PIDS+=("$IT_LAST_PID")
+	# Let the runner kill what a test killed by SIGKILL left behind.
+	printf '%s %s\n' "$IT_LAST_PID" "$1" >>"$IT_DIR/.pids"
+}
+
+pid_alive() { kill -0 "$1" 2>/dev/null; }
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# it_reap PID SECS: wait at most SECS for PID (one of ours) to exit; sets IT_RC to its exit status,
+# "timeout" if it is still running. Returns 0 if it exited.
+it_reap() {
+	local pid=$1 secs=$2 rc=0
+	IT_RC=timeout
+	if ! timeout "$secs" tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null; then
+		pid_gone "$pid" || return 1
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	IT_RC=$rc
+	return 0
+}
+
+# it_kill PID SIGNAL SECS: signal one of our processes and reap it (IT_RC as in it_reap).
+it_kill() {
+	kill -"$2" "$1" 2>/dev/null
+	it_reap "$1" "$3"
+}
+
+# daemon_start NAME ARGS...: start memoptd in the foreground with ARGS; its log is $IT_DIR/NAME.log.
+# Sets DAEMON_PID. Does not wait for the socket (see wait_socket).
+daemon_start() {
+	local name=$1
+	shift
+	it_spawn "$IT_DIR/$name.log" "$MEMOPTD" --foreground "$@"
+	DAEMON_PID=$IT_LAST_PID
+}
+
+# ctl_up SOCKET: the daemon at SOCKET answers `memoptctl status`.
+ctl_up() { "$MEMOPTCTL" --socket "$1" status >/dev/null 2>&1; }
+
+# wait_socket SOCKET PID [SECS]: wait until the daemon PID answers on SOCKET. Fails early if it died.
+wait_socket() {
+	local sock=$1 pid=$2 secs=${3:-15} deadline
+	deadline=$(($(date +%s) + secs))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		if [ -S "$sock" ] && ctl_up "$sock"; then
+			return 0
+		fi
+		pid_alive "$pid" || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# daemon_stop PID [SIGNAL] [SECS]: stop a daemon we started; IT_RC holds its exit status.
+daemon_stop() {
+	local pid=$1 sig=${2:-TERM} secs=${3:-20}
+	if it_kill "$pid" "$sig" "$secs"; then
+		return 0
+	fi
+	note "pid $pid did not stop within ${secs}s after SIG$sig, killing it"
+	it_kill "$pid" KILL 5
+	IT_RC=timeout
+	return 1
+}
+
+# --- JSON --------------------------------------------------------------------------------------------
+
+# The result object of a `memoptctl --json` reply, whether the CLI prints the bare result or the whole
+# protocol reply.
+IT_JQ_RESULT='if type == "object" and has("ok") and has("v") then .result else . end'
+
+# ctl_json SOCKET VERB [ARGS...]: print the result of `memoptctl --json VERB`, exit status of memoptctl.
+ctl_json() {
+	local sock=$1 out rc=0
+	shift
+	out=$("$MEMOPTCTL" --socket "$sock" --json "$@" 2>"$IT_DIR/ctl.err") || rc=$?
+	[ "$rc" -eq 0 ] || return "$rc"
+	printf '%s\n' "$out" | jq -c "$IT_JQ_RESULT"
+}
+
+# --- fixture trees -----------------------------------------------------------------------------------
+
+# fixture_host DEST [AVAIL_KIB]: a fake host under DEST: sys/kernel/mm/ksm with every knob and counter
+# of a 6.x kernel (ksmd stopped, kernel defaults), and proc/{meminfo,vmstat,pressure/memory} of a
+# 16 GiB host with AVAIL_KIB available (default 1000 MiB: below the default start_avail of 20%, so
+# memoptd starts merging). Generated, so every test gets a private tree that matches these tests.
+fixture_host() {
+	local d=$1 avail=${2:-1024000} k=$1/sys/kernel/mm/ksm kv
+	mkdir -p "$k" "$d/proc/pressure"
+	for kv in run=0 pages_to_scan=100 sleep_millisecs=20 merge_across_nodes=1 max_page_sharing=256 \
+		stable_node_chains_prune_millisecs=2000 use_zero_pages=0 smart_scan=1 advisor_max_cpu=70 \
+		advisor_min_pages_to_scan=500 advisor_max_pages_to_scan=30000 advisor_target_scan_time=200 \
+		pages_shared=0 pages_sharing=0 pages_unshared=0 pages_volatile=0 pages_scanned=0 \
+		pages_skipped=0 full_scans=0 general_profit=0 ksm_zero_pages=0 stable_node_chains=0 \
+		stable_node_dups=0; do
+		printf '%s\n' "${kv#*=}" >"$k/${kv%%=*}"
+	done
+	printf '[none] scan-time\n' >"$k/advisor_mode"
+	fixture_set_avail "$d" "$avail"
+	printf 'nr_free_pages 128000\npgfault 5230987\npgmajfault 7123\npswpin 0\npswpout 0\ncow_ksm 0\n' \
+		>"$d/proc/vmstat"
+	printf 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n' \
+		>"$d/proc/pressure/memory"
+}
+
+# fixture_set_avail DIR AVAIL_KIB: rewrite the fake meminfo (atomically) with AVAIL_KIB available.
+fixture_set_avail() {
+	{
+		printf 'MemTotal:       16384000 kB\n'
+		printf 'MemFree:        %s kB\n' "$(($2 / 2))"
+		printf 'MemAvailable:   %s kB\n' "$2"
+		printf 'Buffers:           32000 kB\nCached:           480000 kB\nSwapCached:            0 kB\n'
+		printf 'Active:         12000000 kB\nInactive:        2000000 kB\nSwapTotal:             0 kB\n'
+		printf 'SwapFree:              0 kB\nAnonPages:      14000000 kB\nShmem:             16000 kB\n'
+	} >"$1/proc/meminfo.tmp"
+	mv "$1/proc/meminfo.tmp" "$1/proc/meminfo"
+}
+
+# knob_values DIR: "name=value" of every file in DIR (trailing newline dropped, advisor_mode reduced to
+# the selected word), sorted; the form the daemon's writes and restores are compared in.
+knob_values() {
+	local f v
+	for f in "$1"/*; do
+		[ -f "$f" ] || continue
+		v=$(cat "$f" 2>/dev/null) || v="<unreadable>"
+		case $v in *\[*\]*) v=${v#*[}; v=${v%%]*} ;; esac
+		printf '%s=%s\n' "$(basename "$f")" "$v"
+	done | sort
+}
+
+# journal_count STATE_DIR: number of entries in originals.json (0 when the file is absent).
+journal_count() {
+	local f=$1/originals.json
+	if [ ! -e "$f" ]; then
+		echo 0
+		return 0
+	fi
+	jq '.entries | length' "$f"
+}
+
+# journal_value STATE_DIR KEY: the original journaled for KEY, empty if none.
+journal_value() {
+	jq -r --arg k "$2" '.entries[] | select(.key == $k) | .value' "$1/originals.json" 2>/dev/null
+}
+
+# --- real KSM ----------------------------------------------------------------------------------------
+
+ksm_get() {
+	local v
+	v=$(cat "$IT_KSM_SYSFS/$1" 2>/dev/null) || return 1
+	case $v in *\[*\]*) v=${v#*[}; v=${v%%]*} ;; esac
+	printf '%s\n' "$v"
+}
+
+# ksm_lock: take the machine-wide lock that serialises tests writing the real KSM (held on fd 9 until
+# the test exits; children are started without it).
+ksm_lock() {
+	exec 9>"$IT_KSM_LOCK" || skip "cannot open $IT_KSM_LOCK"
+	if ! flock -w 300 9; then
+		fail "another test held $IT_KSM_LOCK for 300 s"
+		exit 1
+	fi
+}
+
+# ksm_writable: names of the writable KSM files (by mode bits: root may write anything).
+ksm_writable() {
+	find "$IT_KSM_SYSFS" -maxdepth 1 -type f -perm -u+w -printf '%f\n' | sort
+}
+
+# ksm_snapshot: record every writable KSM knob; from now on the EXIT trap restores them.
+ksm_snapshot() {
+	local f
+	IT_KSM_SNAPSHOT=$IT_DIR/ksm-original.txt
+	: >"$IT_KSM_SNAPSHOT.tmp"
+	for f in $(ksm_writable); do
+		printf '%s=%s\n' "$f" "$(ksm_get "$f")" >>"$IT_KSM_SNAPSHOT.tmp"
+	done
+	mv "$IT_KSM_SNAPSHOT.tmp" "$IT_KSM_SNAPSHOT"
+}
+
+# ksm_current: the writable knobs now, in the snapshot's form.
+ksm_current() {
+	local f
+	for f in $(ksm_writable); do
+		printf '%s=%s\n' "$f" "$(ksm_get "$f")"
+	done
+}
+
+# ksm_original NAME: the snapshot's value of NAME.
+ksm_original() { sed -n "s/^$1=//p" "$IT_KSM_SNAPSHOT"; }
+
+# ksm_matches_snapshot: every writable knob equals the snapshot (differences on stdout).
+ksm_matches_snapshot() {
+	local d
+	d=$(diff <(cat "$IT_KSM_SNAPSHOT") <(ksm_current)) && return 0
+	printf '%s\n' "$d" | sed -n 's/^[<>]/       &/p'
+	return 1
+}
+
+ksm_write() { printf '%s' "$2" >"$IT_KSM_SYSFS/$1" 2>/dev/null; }
+
+ksm_unmerged() {
+	[ "$(ksm_get pages_shared)" = 0 ] && [ "$(ksm_get pages_sharing)" = 0 ]
+}
+
+# ksm_restore: unmerge everything (run=2, bounded wait), then write the originals back: advisor_mode
+# first (it decides whether the rate knobs are writable), then the rest, run last. Returns 1 if
+# some knob could not be restored.
+ksm_restore() {
+	local line name val bad=0
+	[ -n "$IT_KSM_SNAPSHOT" ] && [ -f "$IT_KSM_SNAPSHOT" ] || return 0
+	ksm_write run 2 || note "ksm restore: writing run=2 failed"
+	if ! wait_until 60 ksm_unmerged; then
+		note "ksm restore: pages_shared/pages_sharing still $(ksm_get pages_shared)/$(ksm_get pages_sharing) after 60 s"
+	fi
+	val=$(ksm_original advisor_mode)
+	if [ -n "$val" ] && [ "$(ksm_get advisor_mode)" != "$val" ]; then
+		ksm_write advisor_mode "$val" || { note "ksm restore: advisor_mode=$val refused"; bad=1; }
+	fi
+	while IFS= read -r line; do
+		name=${line%%=*}
+		val=${line#*=}
+		case $name in run | advisor_mode) continue ;; esac
+		[ "$(ksm_get "$name")" = "$val" ] && continue
+		ksm_write "$name" "$val" || { note "ksm restore: $name=$val refused"; bad=1; }
+	done <"$IT_KSM_SNAPSHOT"
+	val=$(ksm_original run)
+	ksm_write run "$val" || { note "ksm restore: run=$val refused"; bad=1; }
+	if ! ksm_matches_snapshot >"$IT_DIR/ksm-restore.diff"; then
+		note "ksm restore: knobs still differ from the originals:"
+		cat "$IT_DIR/ksm-restore.diff"
+		bad=1
+	fi
+	return "$bad"
+}
+
+# --- cleanup -----------------------------------------------------------------------------------------
+
+it_cleanup() {
+	local rc=$? pid i f
+	[ "$IT_CLEANED" = 1 ] && return
+	IT_CLEANED=1
+	trap - INT TERM
+	# Our processes first (newest first: daemons before the workload they measure): a daemon gets
+	# SIGTERM so it restores what it changed, then SIGKILL if it hangs.
+	for ((i = ${#IT_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${IT_PIDS[i]}
+		pid_alive "$pid" || continue
+		kill -TERM "$pid" 2>/dev/null
+		if ! timeout 10 tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null
+			timeout 5 tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null
+		fi
+		wait "$pid" 2>/dev/null
+	done
+	if [ -n "$IT_KSM_SNAPSHOT" ]; then
+		if ksm_restore; then
+			printf '  .. trap: KSM unmerged and every knob back to its original value\n'
+		else
+			printf '  FAIL trap: KSM could not be fully restored\n'
+			[ "$rc" -eq 0 ] && rc=1
+		fi
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne "$IT_SKIP" ]; then
+		for f in "$IT_DIR"/*.log; do
+			[ -f "$f" ] || continue
+			printf '  -- last lines of %s:\n' "$(basename "$f")"
+			tail -n 25 "$f" | sed 's/^/     | /'
+		done
+	fi
+	if [ "${IT_DIR_OWNED:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
+		rm -rf "$IT_DIR"
+	fi
+	exit "$rc"
+}
+
+trap it_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM

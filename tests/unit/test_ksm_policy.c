@@ -1,0 +1,422 @@
+/* test_ksm_policy.c - the KSM controller's decisions from struct literals: pressure on/off, hysteresis,
+ * CPU budget, settled back-off, re-convergence, churn, advisor present/absent. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ksmtuned/ksm_policy.h"
+
+#define GIB (1024ull * 1024ull)
+
+static struct cfg_ksm cfg_default(void)
+{
+	struct memopt_config c;
+	cfg_defaults(&c);
+	return c.ksm;
+}
+
+/* A kernel 6.18-like KSM with everything present, stopped, at kernel defaults. */
+static struct ksm_sample base_sample(uint64_t now_ms, uint64_t avail_kib)
+{
+	struct ksm_sample s;
+	memset(&s, 0, sizeof(s));
+	s.now_ms = now_ms;
+	s.ksm.present = true;
+	for (int f = 0; f < KSM_F__MAX; f++)
+		s.ksm.have |= 1u << f;
+	s.ksm.v[KSM_F_RUN] = 0;
+	s.ksm.v[KSM_F_PAGES_TO_SCAN] = 100;
+	s.ksm.v[KSM_F_SLEEP_MILLISECS] = 20;
+	s.ksm.v[KSM_F_SMART_SCAN] = 1;
+	s.ksm.v[KSM_F_MAX_PAGE_SHARING] = 256;
+	s.ksm.v[KSM_F_MERGE_ACROSS_NODES] = 1;
+	s.ksm.v[KSM_F_ADVISOR_MODE] = KSM_ADVISOR_NONE;
+	s.ksm.v[KSM_F_ADVISOR_MAX_CPU] = 70;
+	s.ksm.v[KSM_F_ADVISOR_TARGET_SCAN_TIME] = 200;
+	s.ksm.v[KSM_F_ADVISOR_MIN_PAGES_TO_SCAN] = 500;
+	s.ksm.v[KSM_F_ADVISOR_MAX_PAGES_TO_SCAN] = 30000;
+	s.ksmd_cpu_valid = true;
+	s.mem_valid = true;
+	s.mem.total_kib = 24 * GIB;
+	s.mem.avail_kib = avail_kib;
+	s.psi.available = true;
+	s.cow_valid = true;
+	return s;
+}
+
+static int64_t written(const struct ksm_decision *d, enum ksm_field f)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->w[i].field == f)
+			return d->w[i].value;
+	return -1;
+}
+
+static size_t write_index(const struct ksm_decision *d, enum ksm_field f)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->w[i].field == f)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Apply a decision's writes to the sample, as the kernel would. */
+static void apply(struct ksm_sample *s, const struct ksm_decision *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		s->ksm.v[d->w[i].field] = d->w[i].value;
+}
+
+static void test_no_pressure_stays_off(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(1000, 20 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_OFF);
+	assert_int_equal(d.n, 0); /* run is already 0: nothing to write */
+	assert_non_null(strstr(d.reason, "no pressure"));
+}
+
+static void test_pressure_starts_and_rate_within_budget(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(1000, 3 * GIB); /* below 20 % of 24 GiB */
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	assert_int_equal(written(&d, KSM_F_RUN), 1);
+	/* run is written last, after the rate */
+	assert_true(write_index(&d, KSM_F_RUN) > write_index(&d, KSM_F_PAGES_TO_SCAN));
+	/* default cost 5 us/page, 50 % budget, 10 ms sleep: 10ms*0.5/(5us*0.5) = 2000 pages */
+	assert_int_equal(written(&d, KSM_F_PAGES_TO_SCAN), 2000);
+	assert_int_equal(written(&d, KSM_F_SLEEP_MILLISECS), 10);
+	assert_non_null(strstr(d.reason, "pressure"));
+}
+
+static void test_psi_alone_starts(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(1000, 20 * GIB);
+	s.psi.some.avg10_ppm = 200000; /* 20 % of time stalled */
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(written(&d, KSM_F_RUN), 1);
+}
+
+static void test_hysteresis_and_hold(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default(); /* start 20 %, stop 30 %, hold 60 s */
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	/* between start (4.8G) and stop (7.2G): keeps running */
+	s.now_ms = 2000;
+	s.mem.avail_kib = 6 * GIB;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+	assert_int_equal(written(&d, KSM_F_RUN), -1);
+	/* above stop: keeps running during the hold */
+	s.now_ms = 4000;
+	s.mem.avail_kib = 10 * GIB;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+	s.now_ms = 4000 + 59000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+	/* a dip below stop resets the hold */
+	s.now_ms = 4000 + 60000;
+	s.mem.avail_kib = 7 * GIB;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+	s.mem.avail_kib = 10 * GIB;
+	s.now_ms = 4000 + 62000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+	s.now_ms = 4000 + 62000 + 60000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_OFF);
+	assert_int_equal(written(&d, KSM_F_RUN), 0);
+}
+
+static void test_budget_cap_when_credit_spent(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default(); /* max 50 %, steady 10 %, burst 30 s */
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	/* ksmd burns 50 % for 80 s: credit 30 s + 8 s steady accrual - 40 s spent < 0. Cost 4 us/page. */
+	uint64_t cpu = 0, scanned = 0;
+	for (int i = 1; i <= 40; i++) {
+		s.now_ms = (uint64_t)i * 2000;
+		cpu += 1000;
+		scanned += 250000;
+		s.ksmd_cpu_ms = cpu;
+		s.ksm.v[KSM_F_PAGES_SCANNED] = (int64_t)scanned;
+		s.ksm.v[KSM_F_PAGES_SHARING] += 1000; /* still merging, so still converging */
+		ksm_decide(&cfg, &s, &ctl, &d);
+		apply(&s, &d);
+	}
+	assert_true(ctl.credit_ms <= 0);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	/* steady 10 % at 4 us/page, 10 ms sleep: 10*0.1/(0.004*0.9) = 277 pages */
+	assert_in_range(s.ksm.v[KSM_F_PAGES_TO_SCAN], 270, 285);
+	assert_non_null(strstr(d.reason, "budget 10%"));
+}
+
+/* Drive full scans: each interval ends one full scan of `pages` pages costing `cpu_ms`, merging `gain`. */
+static void full_scan(struct ksm_sample *s, struct ksm_ctl *ctl, struct ksm_decision *d, const struct cfg_ksm *cfg,
+		      uint64_t pages, uint64_t cpu_ms, uint64_t gain)
+{
+	s->now_ms += 2000;
+	s->ksmd_cpu_ms += cpu_ms;
+	s->ksm.v[KSM_F_PAGES_SCANNED] += (int64_t)pages;
+	s->ksm.v[KSM_F_PAGES_SHARING] += (int64_t)gain;
+	s->ksm.v[KSM_F_FULL_SCANS] += 1;
+	ksm_decide(cfg, s, ctl, d);
+	apply(s, d);
+}
+
+static void test_settles_when_scans_stop_paying_and_reopens_on_new_memory(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default(); /* min_yield 16 MiB per CPU-s, settled scan 600 s */
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	full_scan(&s, &ctl, &d, &cfg, 1200000, 900, 0);      /* first pass: checksums only */
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	full_scan(&s, &ctl, &d, &cfg, 1200000, 900, 600000); /* second: merges */
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	full_scan(&s, &ctl, &d, &cfg, 1200000, 900, 100);    /* 400 KiB per 0.9 CPU-s: stop paying */
+	assert_int_equal(d.phase, KSM_PHASE_SETTLED);
+	/* 1.2 M pages per 600 s = 2000 pages/s: 20 pages / 10 ms is under min 32, so 32 pages / 16 ms */
+	assert_int_equal(s.ksm.v[KSM_F_PAGES_TO_SCAN], 32);
+	assert_int_equal(s.ksm.v[KSM_F_SLEEP_MILLISECS], 16);
+	assert_non_null(strstr(d.reason, "settle"));
+
+	/* Nothing new: stays settled. */
+	s.now_ms += 2000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_SETTLED);
+	assert_int_equal(d.n, 0);
+
+	/* A new 4 GiB VM appears: known mergeable memory exceeds what ksmd tracks. */
+	s.ksm.v[KSM_F_GENERAL_PROFIT] = (s.ksm.v[KSM_F_PAGES_SHARING]) * 4096 - 1200000 * 64;
+	s.vm_mergeable_kib = (1200000ull * 4) + 4 * GIB;
+	s.now_ms += 2000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	assert_non_null(strstr(d.reason, "not yet scanned"));
+	assert_true(written(&d, KSM_F_PAGES_TO_SCAN) > 1000);
+}
+
+static void test_churn_turns_smart_scan_off(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.ksm.v[KSM_F_PAGES_SHARING] = 500000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	assert_int_equal(s.ksm.v[KSM_F_SMART_SCAN], 1);
+	for (int i = 0; i < 3; i++) {
+		s.now_ms += 2000;
+		s.cow_ksm += 20000; /* 10 k merged pages/s broken by writes */
+		ksm_decide(&cfg, &s, &ctl, &d);
+		apply(&s, &d);
+	}
+	assert_int_equal(s.ksm.v[KSM_F_SMART_SCAN], 0);
+	assert_non_null(strstr(d.reason, "churn"));
+	/* churn stops: smart_scan comes back */
+	for (int i = 0; i < 10; i++) {
+		s.now_ms += 2000;
+		ksm_decide(&cfg, &s, &ctl, &d);
+		apply(&s, &d);
+	}
+	assert_int_equal(s.ksm.v[KSM_F_SMART_SCAN], 1);
+}
+
+static void test_advisor_mode_never_writes_pages_to_scan(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	cfg.rate_control = KSM_RATE_ADVISOR;
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(written(&d, KSM_F_PAGES_TO_SCAN), -1);
+	assert_int_equal(written(&d, KSM_F_SLEEP_MILLISECS), -1);
+	assert_int_equal(written(&d, KSM_F_ADVISOR_MODE), KSM_ADVISOR_SCAN_TIME);
+	assert_int_equal(written(&d, KSM_F_ADVISOR_MAX_CPU), 50);
+	assert_int_equal(written(&d, KSM_F_ADVISOR_TARGET_SCAN_TIME), 60);
+	/* the budget knobs are set before the mode is switched on, run last */
+	assert_true(write_index(&d, KSM_F_ADVISOR_MAX_CPU) < write_index(&d, KSM_F_ADVISOR_MODE));
+	assert_true(write_index(&d, KSM_F_ADVISOR_MODE) < write_index(&d, KSM_F_RUN));
+	apply(&s, &d);
+	for (int i = 0; i < 5; i++) {
+		s.now_ms += 2000;
+		ksm_decide(&cfg, &s, &ctl, &d);
+		assert_int_equal(written(&d, KSM_F_PAGES_TO_SCAN), -1);
+	}
+}
+
+static void test_advisor_absent_falls_back_to_self(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	cfg.rate_control = KSM_RATE_ADVISOR;
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	/* a 6.1 kernel: no advisor, no smart_scan, no pages_scanned */
+	s.ksm.have &= ~((1u << KSM_F_ADVISOR_MODE) | (1u << KSM_F_ADVISOR_MAX_CPU) |
+			(1u << KSM_F_ADVISOR_TARGET_SCAN_TIME) | (1u << KSM_F_ADVISOR_MIN_PAGES_TO_SCAN) |
+			(1u << KSM_F_ADVISOR_MAX_PAGES_TO_SCAN) | (1u << KSM_F_SMART_SCAN) |
+			(1u << KSM_F_PAGES_SCANNED) | (1u << KSM_F_PAGES_SKIPPED));
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_true(written(&d, KSM_F_PAGES_TO_SCAN) > 0);
+	assert_int_equal(written(&d, KSM_F_ADVISOR_MODE), -1);
+	assert_int_equal(written(&d, KSM_F_SMART_SCAN), -1);
+	assert_int_equal(written(&d, KSM_F_RUN), 1);
+}
+
+static void test_self_mode_turns_advisor_off_first(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.ksm.v[KSM_F_ADVISOR_MODE] = KSM_ADVISOR_SCAN_TIME; /* someone left the advisor on */
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(written(&d, KSM_F_ADVISOR_MODE), KSM_ADVISOR_NONE);
+	assert_true(write_index(&d, KSM_F_ADVISOR_MODE) < write_index(&d, KSM_F_PAGES_TO_SCAN));
+}
+
+static void test_counters_backwards_are_safe(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.ksmd_cpu_ms = 50000;
+	s.ksm.v[KSM_F_PAGES_SCANNED] = 9000000;
+	s.ksm.v[KSM_F_FULL_SCANS] = 40;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	s.now_ms = 2000;
+	s.ksmd_cpu_ms = 10;                   /* went backwards */
+	s.ksm.v[KSM_F_PAGES_SCANNED] = 5;
+	s.ksm.v[KSM_F_FULL_SCANS] = 0;
+	s.ksm.v[KSM_F_GENERAL_PROFIT] = -5000000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(ctl.cpu_ppm, 0);
+	assert_int_equal(ctl.scan_rate_pages_s, 0);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	/* time going backwards neither */
+	s.now_ms = 1000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+}
+
+static void test_modes_off_always_and_no_ksm(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 20 * GIB);
+	cfg.mode = KSM_MODE_ALWAYS;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(written(&d, KSM_F_RUN), 1);
+	apply(&s, &d);
+	cfg.mode = KSM_MODE_OFF;
+	s.mem.avail_kib = 1 * GIB;
+	s.now_ms = 2000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(written(&d, KSM_F_RUN), 0);
+	assert_int_equal(d.n, 1);
+
+	struct ksm_ctl ctl2 = { 0 };
+	struct ksm_sample none;
+	memset(&none, 0, sizeof(none));
+	ksm_decide(&cfg, &none, &ctl2, &d);
+	assert_int_equal(d.n, 0);
+	assert_non_null(strstr(d.reason, "not available"));
+}
+
+static void test_no_meminfo_keeps_state(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	s.mem_valid = false;
+	s.now_ms = 2000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(written(&d, KSM_F_RUN), -1);
+	assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+}
+
+static void test_rate_to_knobs(void **state)
+{
+	(void)state;
+	uint64_t p, sl;
+	ksm_rate_to_knobs(100000, 10, 32, 20000, &p, &sl);
+	assert_int_equal(p, 1000);
+	assert_int_equal(sl, 10);
+	ksm_rate_to_knobs(100, 10, 32, 20000, &p, &sl); /* very slow: longer sleeps */
+	assert_int_equal(p, 32);
+	assert_int_equal(sl, 320);
+	ksm_rate_to_knobs(0, 10, 32, 20000, &p, &sl);
+	assert_int_equal(p, 32);
+	assert_int_equal(sl, 5000);
+	ksm_rate_to_knobs(100000000, 10, 32, 20000, &p, &sl);
+	assert_int_equal(p, 20000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_pressure_stays_off),
+		cmocka_unit_test(test_pressure_starts_and_rate_within_budget),
+		cmocka_unit_test(test_psi_alone_starts),
+		cmocka_unit_test(test_hysteresis_and_hold),
+		cmocka_unit_test(test_budget_cap_when_credit_spent),
+		cmocka_unit_test(test_settles_when_scans_stop_paying_and_reopens_on_new_memory),
+		cmocka_unit_test(test_churn_turns_smart_scan_off),
+		cmocka_unit_test(test_advisor_mode_never_writes_pages_to_scan),
+		cmocka_unit_test(test_advisor_absent_falls_back_to_self),
+		cmocka_unit_test(test_self_mode_turns_advisor_off_first),
+		cmocka_unit_test(test_counters_backwards_are_safe),
+		cmocka_unit_test(test_modes_off_always_and_no_ksm),
+		cmocka_unit_test(test_no_meminfo_keeps_state),
+		cmocka_unit_test(test_rate_to_knobs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

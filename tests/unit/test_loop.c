@@ -1,0 +1,139 @@
+/* test_loop.c - the event loop: timer order and cancel, fd handlers, removal during dispatch, signals;
+ * and the decision ring behind `memoptctl log`. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "common/loop.h"
+
+static char order[16];
+static size_t norder;
+
+static void mark(void *data)
+{
+	order[norder++] = (char)(intptr_t)data;
+	if (norder == 3)
+		ev_quit(7);
+}
+
+static void test_timers_fire_in_due_order_and_cancel(void **state)
+{
+	(void)state;
+	norder = 0;
+	assert_int_equal(ev_init(), 0);
+	ev_add_timeout(30, mark, (void *)'c');
+	ev_add_timeout(10, mark, (void *)'a');
+	int64_t x = ev_add_timeout(15, mark, (void *)'x');
+	ev_add_timeout(20, mark, (void *)'b');
+	ev_cancel_timeout(x);
+	assert_int_equal(ev_run(), 7);
+	assert_memory_equal(order, "abc", 3);
+	ev_fini();
+}
+
+static int pipefd[2];
+static int reads;
+
+static void on_read(int fd, short revents, void *data)
+{
+	(void)data;
+	assert_true(revents & POLLIN);
+	char c;
+	assert_int_equal(read(fd, &c, 1), 1);
+	reads++;
+	/* deleting yourself inside the callback is allowed */
+	ev_del_fd(fd);
+	ev_quit(0);
+}
+
+static void write_later(void *data)
+{
+	(void)data;
+	assert_int_equal(write(pipefd[1], "x", 1), 1);
+}
+
+static void test_fd_handler_and_delete_in_callback(void **state)
+{
+	(void)state;
+	reads = 0;
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_add_fd(pipefd[0], POLLIN, on_read, NULL), 0);
+	assert_int_equal(ev_add_fd(pipefd[0], POLLIN, on_read, NULL), -EEXIST);
+	ev_add_timeout(5, write_later, NULL);
+	assert_int_equal(ev_run(), 0);
+	assert_int_equal(reads, 1);
+	/* the fd is gone: a second byte is not dispatched */
+	assert_int_equal(write(pipefd[1], "y", 1), 1);
+	ev_add_timeout(20, mark, (void *)'z');
+	norder = 2;
+	assert_int_equal(ev_run(), 7);
+	assert_int_equal(reads, 1);
+	ev_fini();
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+static int got_signal;
+static void on_sig(int signo, void *data)
+{
+	(void)data;
+	got_signal = signo;
+	ev_quit(3);
+}
+
+static void raise_usr1(void *data)
+{
+	(void)data;
+	raise(SIGUSR1);
+}
+
+static void test_signal_through_loop(void **state)
+{
+	(void)state;
+	got_signal = 0;
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_add_signal(SIGUSR1, on_sig, NULL), 0);
+	ev_add_timeout(1, raise_usr1, NULL);
+	assert_int_equal(ev_run(), 3);
+	assert_int_equal(got_signal, SIGUSR1);
+	ev_fini();
+}
+
+static void test_decision_ring(void **state)
+{
+	(void)state;
+	struct dlog_entry e[DLOG_RING_SIZE];
+	log_setup(LOG_TARGET_STDERR, LOG_ERR); /* keep the test output quiet */
+	for (int i = 0; i < DLOG_RING_SIZE + 10; i++)
+		dlog_record("ksm", i % 2, "because", "action %d", i);
+	size_t n = dlog_get(e, DLOG_RING_SIZE, 0);
+	assert_int_equal(n, DLOG_RING_SIZE);
+	assert_int_equal(e[0].seq, 11); /* the 10 oldest were overwritten */
+	assert_string_equal(e[n - 1].action, "action 265");
+	assert_string_equal(e[n - 1].reason, "because");
+	n = dlog_get(e, 5, 0);           /* newest 5, oldest first */
+	assert_int_equal(n, 5);
+	assert_int_equal(e[0].seq, DLOG_RING_SIZE + 6);
+	n = dlog_get(e, 100, DLOG_RING_SIZE + 8); /* since */
+	assert_int_equal(n, 2);
+	assert_true(e[1].dry_run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_timers_fire_in_due_order_and_cancel),
+		cmocka_unit_test(test_fd_handler_and_delete_in_callback),
+		cmocka_unit_test(test_signal_through_loop),
+		cmocka_unit_test(test_decision_ring),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
