@@ -15,7 +15,7 @@
 #include "render.h"
 #include "views.h"
 
-#define MEMOPTCTL_VERSION "0.1.0"
+#include "../common/version.h"
 #define DEFAULT_TIMEOUT_MS 5000
 #define MAX_TIMEOUT_MS 600000
 #define VERB_ANY (-1)
@@ -294,7 +294,7 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 			usage(stdout);
 			return 0;
 		case ARG_VERSION:
-			printf("memoptctl %s (control protocol %d)\n", MEMOPTCTL_VERSION, PROTO_VERSION);
+			printf("memoptctl %s (control protocol %d)\n", MEMOPT_VERSION, PROTO_VERSION);
 			return 0;
 		case ARG_SOCKET:
 			if (!optarg[0]) {

@@ -26,7 +26,7 @@ enum cfg_type {
 	CT_PERCENT,  /* uint32_t ppm */
 	CT_SIZE,     /* uint64_t KiB */
 	CT_MSIZE,    /* struct msize, size or percent of MemTotal */
-	CT_U64,      /* uint64_t plain number */
+	CT_U64,	     /* uint64_t plain number */
 };
 
 struct cfg_name {
@@ -38,97 +38,102 @@ struct cfg_key {
 	const char *section;
 	const char *key;
 	enum cfg_type type;
-	size_t offset;                 /* into struct memopt_config */
-	size_t size;                   /* for strings: buffer size */
-	uint64_t min, max;             /* in the field's unit; ignored for enums, strings, msize */
-	const struct cfg_name *names;  /* CT_ENUM: terminated by {NULL, 0} */
+	size_t offset;		      /* into struct memopt_config */
+	size_t size;		      /* for strings: buffer size */
+	uint64_t min, max;	      /* in the field's unit; ignored for enums, strings, msize */
+	const struct cfg_name *names; /* CT_ENUM: terminated by {NULL, 0} */
 	const char *help;
 };
 
 static const struct cfg_name log_level_names[] = {
-	{"err", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-	{"info", LOG_INFO}, {"debug", LOG_DEBUG}, {NULL, 0},
+    {"err", LOG_ERR},	{"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+    {"info", LOG_INFO}, {"debug", LOG_DEBUG},	  {NULL, 0},
 };
 static const struct cfg_name mode_names[] = {
-	{"auto", KSM_MODE_AUTO}, {"always", KSM_MODE_ALWAYS}, {"off", KSM_MODE_OFF}, {NULL, 0},
+    {"auto", KSM_MODE_AUTO},
+    {"always", KSM_MODE_ALWAYS},
+    {"off", KSM_MODE_OFF},
+    {NULL, 0},
 };
 static const struct cfg_name rate_names[] = {
-	{"self", KSM_RATE_SELF}, {"advisor", KSM_RATE_ADVISOR}, {NULL, 0},
+    {"self", KSM_RATE_SELF},
+    {"advisor", KSM_RATE_ADVISOR},
+    {NULL, 0},
 };
 static const struct cfg_name smart_scan_names[] = {
-	{"auto", TRI_AUTO}, {"yes", TRI_YES}, {"no", TRI_NO}, {"keep", TRI_KEEP}, {NULL, 0},
+    {"auto", TRI_AUTO}, {"yes", TRI_YES}, {"no", TRI_NO}, {"keep", TRI_KEEP}, {NULL, 0},
 };
 static const struct cfg_name keep_yes_no_names[] = {
-	{"keep", TRI_KEEP}, {"yes", TRI_YES}, {"no", TRI_NO}, {NULL, 0},
+    {"keep", TRI_KEEP},
+    {"yes", TRI_YES},
+    {"no", TRI_NO},
+    {NULL, 0},
 };
 
 #define D(f) offsetof(struct memopt_config, daemon.f)
 #define K(f) offsetof(struct memopt_config, ksm.f)
 #define DS(f) sizeof(((struct memopt_config *)0)->daemon.f)
-#define SEC(n) ((uint64_t)(n) * 1000)
-#define PCT(n) ((uint64_t)(n) * 10000)
+#define SEC(n) ((uint64_t)(n)*1000)
+#define PCT(n) ((uint64_t)(n)*10000)
 
 /* Sections appear in --print-config in the order of this table. */
 static const struct cfg_key cfg_keys[] = {
-	{"daemon", "log_level", CT_ENUM, D(log_level), 0, 0, 0, log_level_names,
-	 "most verbose level logged"},
-	{"daemon", "dry_run", CT_BOOL, D(dry_run), 0, 0, 0, NULL,
-	 "decide and log, but change nothing on the host"},
-	{"daemon", "restore_on_stop", CT_BOOL, D(restore_on_stop), 0, 0, 0, NULL,
-	 "write back every original host value on a clean stop"},
-	{"daemon", "socket", CT_PATH, D(socket_path), DS(socket_path), 0, 0, NULL,
-	 "control socket for memoptctl"},
-	{"daemon", "admin_group", CT_GROUP, D(admin_group), DS(admin_group), 0, 0, NULL,
-	 "group whose members may change settings over the socket; none = root only"},
-	{"daemon", "state_dir", CT_PATH, D(state_dir), DS(state_dir), 0, 0, NULL,
-	 "directory of the journal of original host values"},
-	{"daemon", "sysfs_root", CT_PATH, D(sysfs_root), DS(sysfs_root), 0, 0, NULL,
-	 "where sysfs is mounted (tests point this at a fixture tree)"},
-	{"daemon", "procfs_root", CT_PATH, D(procfs_root), DS(procfs_root), 0, 0, NULL,
-	 "where procfs is mounted (tests point this at a fixture tree)"},
-	{"daemon", "ksmtuned_conf", CT_PATH_OPT, D(ksmtuned_conf), DS(ksmtuned_conf), 0, 0, NULL,
-	 "ksmtuned.conf to import first (never executed); none = no import"},
+    {"daemon", "log_level", CT_ENUM, D(log_level), 0, 0, 0, log_level_names, "most verbose level logged"},
+    {"daemon", "dry_run", CT_BOOL, D(dry_run), 0, 0, 0, NULL,
+     "decide and log, but change nothing on the host"},
+    {"daemon", "restore_on_stop", CT_BOOL, D(restore_on_stop), 0, 0, 0, NULL,
+     "write back every original host value on a clean stop"},
+    {"daemon", "socket", CT_PATH, D(socket_path), DS(socket_path), 0, 0, NULL,
+     "control socket for memoptctl"},
+    {"daemon", "admin_group", CT_GROUP, D(admin_group), DS(admin_group), 0, 0, NULL,
+     "group whose members may change settings over the socket; none = root only"},
+    {"daemon", "state_dir", CT_PATH, D(state_dir), DS(state_dir), 0, 0, NULL,
+     "directory of the journal of original host values"},
+    {"daemon", "sysfs_root", CT_PATH, D(sysfs_root), DS(sysfs_root), 0, 0, NULL,
+     "where sysfs is mounted (tests point this at a fixture tree)"},
+    {"daemon", "procfs_root", CT_PATH, D(procfs_root), DS(procfs_root), 0, 0, NULL,
+     "where procfs is mounted (tests point this at a fixture tree)"},
+    {"daemon", "ksmtuned_conf", CT_PATH_OPT, D(ksmtuned_conf), DS(ksmtuned_conf), 0, 0, NULL,
+     "ksmtuned.conf to import first (never executed); none = no import"},
 
-	{"ksm", "manage", CT_BOOL, K(manage), 0, 0, 0, NULL,
-	 "no = never write /sys/kernel/mm/ksm, only report"},
-	{"ksm", "mode", CT_ENUM, K(mode), 0, 0, 0, mode_names,
-	 "auto = merge under memory pressure; always = keep ksmd running; off = stop ksmd"},
-	{"ksm", "rate_control", CT_ENUM, K(rate_control), 0, 0, 0, rate_names,
-	 "self = memopt sets pages_to_scan from merge yield and ksmd CPU; advisor = kernel scan-time advisor"},
-	{"ksm", "interval", CT_DURATION, K(interval_ms), 0, 250, SEC(60), NULL,
-	 "decision period"},
-	{"ksm", "start_avail", CT_MSIZE, K(start_avail), 0, 0, 0, NULL,
-	 "start merging when MemAvailable falls below this (size, or percent of MemTotal)"},
-	{"ksm", "stop_avail", CT_MSIZE, K(stop_avail), 0, 0, 0, NULL,
-	 "stop once MemAvailable stays above this for stop_hold (size, or percent of MemTotal)"},
-	{"ksm", "start_psi", CT_PERCENT, K(start_psi_ppm), 0, PCT(0), PCT(100), NULL,
-	 "start merging when memory PSI some avg10 exceeds this share of time"},
-	{"ksm", "stop_psi", CT_PERCENT, K(stop_psi_ppm), 0, PCT(0), PCT(100), NULL,
-	 "stop only while memory PSI some avg10 is below this"},
-	{"ksm", "stop_hold", CT_DURATION, K(stop_hold_ms), 0, 0, SEC(86400), NULL,
-	 "how long the stop conditions must hold before ksmd is stopped"},
-	{"ksm", "max_cpu_percent", CT_PERCENT, K(max_cpu_ppm), 0, PCT(1), PCT(100), NULL,
-	 "ceiling for ksmd CPU during a burst, share of one core"},
-	{"ksm", "steady_cpu_percent", CT_PERCENT, K(steady_cpu_ppm), 0, PCT(0), PCT(100), NULL,
-	 "long-run average ksmd CPU budget, share of one core"},
-	{"ksm", "burst_cpu", CT_DURATION, K(burst_cpu_ms), 0, 0, SEC(3600), NULL,
-	 "CPU time ksmd may spend above steady_cpu_percent before it is held to it"},
-	{"ksm", "min_yield", CT_SIZE, K(min_yield_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
-	 "memory saved per ksmd CPU-second below which scanning stops paying"},
-	{"ksm", "settled_scan_time", CT_DURATION, K(settled_scan_time_ms), 0, SEC(10), SEC(86400), NULL,
-	 "full-scan period once scanning stops paying"},
-	{"ksm", "sleep_ms", CT_U64, K(sleep_ms), 0, 0, 10000, NULL,
-	 "sleep_millisecs while scanning fast, milliseconds"},
-	{"ksm", "min_pages_to_scan", CT_U64, K(min_pages_to_scan), 0, 1, 100000, NULL,
-	 "lowest pages_to_scan memopt sets"},
-	{"ksm", "max_pages_to_scan", CT_U64, K(max_pages_to_scan), 0, 1, 1000000, NULL,
-	 "highest pages_to_scan memopt sets"},
-	{"ksm", "smart_scan", CT_ENUM, K(smart_scan), 0, 0, 0, smart_scan_names,
-	 "kernel smart_scan; auto = off while page churn makes skipping costly; keep = leave as found"},
-	{"ksm", "use_zero_pages", CT_ENUM, K(use_zero_pages), 0, 0, 0, keep_yes_no_names,
-	 "kernel use_zero_pages; keep = leave as found"},
-	{"ksm", "advisor_target_scan_time", CT_DURATION, K(advisor_target_scan_ms), 0, SEC(1), SEC(86400), NULL,
-	 "full-scan time the kernel advisor aims for (rate_control = advisor)"},
+    {"ksm", "manage", CT_BOOL, K(manage), 0, 0, 0, NULL, "no = never write /sys/kernel/mm/ksm, only report"},
+    {"ksm", "mode", CT_ENUM, K(mode), 0, 0, 0, mode_names,
+     "auto = merge under memory pressure; always = keep ksmd running; off = stop ksmd"},
+    {"ksm", "rate_control", CT_ENUM, K(rate_control), 0, 0, 0, rate_names,
+     "self = memopt sets pages_to_scan from merge yield and ksmd CPU; advisor = kernel scan-time advisor"},
+    {"ksm", "interval", CT_DURATION, K(interval_ms), 0, 250, SEC(60), NULL, "decision period"},
+    {"ksm", "start_avail", CT_MSIZE, K(start_avail), 0, 0, 0, NULL,
+     "start merging when MemAvailable falls below this (size, or percent of MemTotal)"},
+    {"ksm", "stop_avail", CT_MSIZE, K(stop_avail), 0, 0, 0, NULL,
+     "stop once MemAvailable stays above this for stop_hold (size, or percent of MemTotal)"},
+    {"ksm", "start_psi", CT_PERCENT, K(start_psi_ppm), 0, PCT(0), PCT(100), NULL,
+     "start merging when memory PSI some avg10 exceeds this share of time"},
+    {"ksm", "stop_psi", CT_PERCENT, K(stop_psi_ppm), 0, PCT(0), PCT(100), NULL,
+     "stop only while memory PSI some avg10 is below this"},
+    {"ksm", "stop_hold", CT_DURATION, K(stop_hold_ms), 0, 0, SEC(86400), NULL,
+     "how long the stop conditions must hold before ksmd is stopped"},
+    {"ksm", "max_cpu_percent", CT_PERCENT, K(max_cpu_ppm), 0, PCT(1), PCT(100), NULL,
+     "ceiling for ksmd CPU during a burst, share of one core"},
+    {"ksm", "steady_cpu_percent", CT_PERCENT, K(steady_cpu_ppm), 0, PCT(0), PCT(100), NULL,
+     "long-run average ksmd CPU budget, share of one core"},
+    {"ksm", "burst_cpu", CT_DURATION, K(burst_cpu_ms), 0, 0, SEC(3600), NULL,
+     "CPU time ksmd may spend above steady_cpu_percent before it is held to it"},
+    {"ksm", "min_yield", CT_SIZE, K(min_yield_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "memory saved per ksmd CPU-second below which scanning stops paying"},
+    {"ksm", "settled_scan_time", CT_DURATION, K(settled_scan_time_ms), 0, SEC(10), SEC(86400), NULL,
+     "full-scan period once scanning stops paying"},
+    {"ksm", "sleep_ms", CT_U64, K(sleep_ms), 0, 0, 10000, NULL,
+     "sleep_millisecs while scanning fast, milliseconds"},
+    {"ksm", "min_pages_to_scan", CT_U64, K(min_pages_to_scan), 0, 1, 100000, NULL,
+     "lowest pages_to_scan memopt sets"},
+    {"ksm", "max_pages_to_scan", CT_U64, K(max_pages_to_scan), 0, 1, 1000000, NULL,
+     "highest pages_to_scan memopt sets"},
+    {"ksm", "smart_scan", CT_ENUM, K(smart_scan), 0, 0, 0, smart_scan_names,
+     "kernel smart_scan; auto = off while page churn makes skipping costly; keep = leave as found"},
+    {"ksm", "use_zero_pages", CT_ENUM, K(use_zero_pages), 0, 0, 0, keep_yes_no_names,
+     "kernel use_zero_pages; keep = leave as found"},
+    {"ksm", "advisor_target_scan_time", CT_DURATION, K(advisor_target_scan_ms), 0, SEC(1), SEC(86400), NULL,
+     "full-scan time the kernel advisor aims for (rate_control = advisor)"},
 };
 
 static const char *const cfg_sections[] = {"daemon", "ksm"};
@@ -212,7 +217,8 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t len)
 	case CT_ENUM:
 		buf[0] = '\0';
 		for (n = k->names; n->name && off < len; n++)
-			off += (size_t)snprintf(buf + off, len - off, "%s%s", n == k->names ? "" : "|", n->name);
+			off +=
+			    (size_t)snprintf(buf + off, len - off, "%s%s", n == k->names ? "" : "|", n->name);
 		break;
 	case CT_PATH:
 		snprintf(buf, len, "an absolute path of at most %zu characters", k->size - 1);
@@ -238,7 +244,8 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t len)
 		snprintf(buf, len, "a size like 4G or a percentage of MemTotal like 20%%");
 		break;
 	case CT_U64:
-		snprintf(buf, len, "an integer %llu..%llu", (unsigned long long)k->min, (unsigned long long)k->max);
+		snprintf(buf, len, "an integer %llu..%llu", (unsigned long long)k->min,
+			 (unsigned long long)k->max);
 		break;
 	}
 }
@@ -333,7 +340,8 @@ static int set_value(struct memopt_config *cfg, const struct cfg_key *k, const c
 }
 
 /* Format the current value of a key in a form set_value() accepts and maps back to the same bits. */
-static const char *format_value(const struct memopt_config *cfg, const struct cfg_key *k, char *buf, size_t len)
+static const char *format_value(const struct memopt_config *cfg, const struct cfg_key *k, char *buf,
+				size_t len)
 {
 	const char *s;
 
@@ -422,12 +430,12 @@ static bool is_key_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-#define FAIL(...)                                                                                          \
-	do {                                                                                               \
-		int _n = snprintf(err, errlen, "%s:%u: ", name, lineno);                                   \
-		if (_n >= 0 && (size_t)_n < errlen)                                                        \
-			snprintf(err + _n, errlen - (size_t)_n, __VA_ARGS__);                              \
-		return -EINVAL;                                                                            \
+#define FAIL(...)                                                                                            \
+	do {                                                                                                 \
+		int _n = snprintf(err, errlen, "%s:%u: ", name, lineno);                                     \
+		if (_n >= 0 && (size_t)_n < errlen)                                                          \
+			snprintf(err + _n, errlen - (size_t)_n, __VA_ARGS__);                                \
+		return -EINVAL;                                                                              \
 	} while (0)
 
 /* One line, already cut to its length and NUL-terminated; section is the current section name. */
@@ -536,7 +544,8 @@ int cfg_parse_file(const char *path, struct memopt_config *cfg, char *err, size_
 	size_t len = 0;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO at the path must not hang start-up; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int r = -errno;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-r));
@@ -618,7 +627,8 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 			bad = !is_absolute_path(cfield(cfg, key), key->size);
 			break;
 		case CT_PATH_OPT:
-			bad = *(const char *)cfield(cfg, key) && !is_absolute_path(cfield(cfg, key), key->size);
+			bad =
+			    *(const char *)cfield(cfg, key) && !is_absolute_path(cfield(cfg, key), key->size);
 			break;
 		case CT_GROUP:
 			bad = *(const char *)cfield(cfg, key) && !is_group_name(cfield(cfg, key), key->size);
@@ -650,13 +660,16 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (k->steady_cpu_ppm > k->max_cpu_ppm) {
-		snprintf(err, errlen, "%s: [ksm] steady_cpu_percent (%s) must not be above max_cpu_percent (%s)", name,
+		snprintf(err, errlen,
+			 "%s: [ksm] steady_cpu_percent (%s) must not be above max_cpu_percent (%s)", name,
 			 fmt_pct(k->steady_cpu_ppm, a, sizeof(a)), fmt_pct(k->max_cpu_ppm, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (k->min_pages_to_scan > k->max_pages_to_scan) {
-		snprintf(err, errlen, "%s: [ksm] min_pages_to_scan (%llu) must not be above max_pages_to_scan (%llu)",
-			 name, (unsigned long long)k->min_pages_to_scan, (unsigned long long)k->max_pages_to_scan);
+		snprintf(err, errlen,
+			 "%s: [ksm] min_pages_to_scan (%llu) must not be above max_pages_to_scan (%llu)",
+			 name, (unsigned long long)k->min_pages_to_scan,
+			 (unsigned long long)k->max_pages_to_scan);
 		return -EINVAL;
 	}
 	return 0;
@@ -700,7 +713,8 @@ void cfg_print(const struct memopt_config *cfg, FILE *out)
 
 			if (strcmp(k->section, cfg_sections[s]) != 0)
 				continue;
-			fprintf(out, "# %s\n%s = %s\n", k->help, k->key, format_value(cfg, k, buf, sizeof(buf)));
+			fprintf(out, "# %s\n%s = %s\n", k->help, k->key,
+				format_value(cfg, k, buf, sizeof(buf)));
 		}
 	}
 }

@@ -25,7 +25,7 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* The decision ring: every decision a module acts on (or would act on, in dry-run) is
  * recorded with its reason, logged at INFO, and kept for `memoptctl log`. */
 #define DLOG_SUBSYS_MAX 16
-#define DLOG_TEXT_MAX 384
+#define DLOG_TEXT_MAX 640
 #define DLOG_RING_SIZE 256
 
 struct dlog_entry {

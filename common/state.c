@@ -116,12 +116,12 @@ static int append(struct st_journal *st, const struct st_entry *e)
 	return 0;
 }
 
-#define BAD(...)                                                                                           \
-	do {                                                                                               \
-		int _n = snprintf(err, errlen, "%s: ", path);                                              \
-		if (_n >= 0 && (size_t)_n < errlen)                                                        \
-			snprintf(err + _n, errlen - (size_t)_n, __VA_ARGS__);                              \
-		return -EBADMSG;                                                                           \
+#define BAD(...)                                                                                             \
+	do {                                                                                                 \
+		int _n = snprintf(err, errlen, "%s: ", path);                                                \
+		if (_n >= 0 && (size_t)_n < errlen)                                                          \
+			snprintf(err + _n, errlen - (size_t)_n, __VA_ARGS__);                                \
+		return -EBADMSG;                                                                             \
 	} while (0)
 
 /* Parse the journal text into st (which is empty). */
@@ -156,8 +156,10 @@ static int load_text(struct st_journal *st, const char *path, const char *text, 
 	if (!json_object_object_get_ex(root, "v", &v) || !json_object_is_type(v, json_type_int))
 		BAD("missing version \"v\"");
 	if (json_object_get_int64(v) != ST_VERSION)
-		BAD("unsupported version %lld (expected %d)", (long long)json_object_get_int64(v), ST_VERSION);
-	if (!json_object_object_get_ex(root, "entries", &entries) || !json_object_is_type(entries, json_type_array))
+		BAD("unsupported version %lld (expected %d)", (long long)json_object_get_int64(v),
+		    ST_VERSION);
+	if (!json_object_object_get_ex(root, "entries", &entries) ||
+	    !json_object_is_type(entries, json_type_array))
 		BAD("missing \"entries\" array");
 
 	n = json_object_array_length(entries);
@@ -366,7 +368,8 @@ static int save(const struct st_journal *st)
 	const char *text;
 	int fd, r;
 
-	if (file_path(path, sizeof(path), st->dir, "") < 0 || file_path(tmp, sizeof(tmp), st->dir, ".tmp") < 0)
+	if (file_path(path, sizeof(path), st->dir, "") < 0 ||
+	    file_path(tmp, sizeof(tmp), st->dir, ".tmp") < 0)
 		return -ENAMETOOLONG;
 	root = to_json(st);
 	if (!root)
@@ -519,7 +522,8 @@ int st_restore(struct st_journal *st, const char *owner, bool dry_run)
 			} else {
 				failed++;
 				if (pass == 1)
-					log_warn("cannot restore %s: writing '%s' to %s failed: %s; kept in the journal",
+					log_warn("cannot restore %s: writing '%s' to %s failed: %s; kept in "
+						 "the journal",
 						 e->key, e->value, e->path, strerror(-r));
 			}
 		}
@@ -637,8 +641,9 @@ int st_write_value(const char *path, const char *value)
 		return -EIO;
 	/* Ordinary files (test fixtures) keep old bytes past the new end; sysfs/procfs/cgroupfs don't. */
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && fstatfs(fd, &sfs) == 0 &&
-	    sfs.f_type != SYSFS_MAGIC_ && sfs.f_type != PROC_SUPER_MAGIC_ && sfs.f_type != CGROUP_SUPER_MAGIC_ &&
-	    sfs.f_type != CGROUP2_SUPER_MAGIC_ && ftruncate(fd, (off_t)len) < 0)
+	    sfs.f_type != SYSFS_MAGIC_ && sfs.f_type != PROC_SUPER_MAGIC_ &&
+	    sfs.f_type != CGROUP_SUPER_MAGIC_ && sfs.f_type != CGROUP2_SUPER_MAGIC_ &&
+	    ftruncate(fd, (off_t)len) < 0)
 		return -errno;
 	r = close(TAKE_FD(fd));
 	if (r < 0)
@@ -652,7 +657,8 @@ int st_write_value(const char *path, const char *value)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			/* Opened O_NONBLOCK so a FIFO planted at the path can't hang us: take what is there. */
+			/* Opened O_NONBLOCK so a FIFO planted at the path can't hang us: take what is there.
+			 */
 			if (errno == EAGAIN && have > 0)
 				break;
 			return -errno;

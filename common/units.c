@@ -113,22 +113,22 @@ int unit_parse_size_kib(const char *s, uint64_t *ret_kib)
 		const char *name;
 		uint64_t mult;
 	} suffixes[] = {
-		{"", 1},
-		{"b", 1},
-		{"byte", 1},
-		{"bytes", 1},
-		{"k", KIB},
-		{"kb", KIB},
-		{"kib", KIB},
-		{"m", KIB * KIB},
-		{"mb", KIB * KIB},
-		{"mib", KIB * KIB},
-		{"g", KIB * KIB * KIB},
-		{"gb", KIB * KIB * KIB},
-		{"gib", KIB * KIB * KIB},
-		{"t", KIB * KIB * KIB * KIB},
-		{"tb", KIB * KIB * KIB * KIB},
-		{"tib", KIB * KIB * KIB * KIB},
+	    {"", 1},
+	    {"b", 1},
+	    {"byte", 1},
+	    {"bytes", 1},
+	    {"k", KIB},
+	    {"kb", KIB},
+	    {"kib", KIB},
+	    {"m", KIB * KIB},
+	    {"mb", KIB * KIB},
+	    {"mib", KIB * KIB},
+	    {"g", KIB * KIB * KIB},
+	    {"gb", KIB * KIB * KIB},
+	    {"gib", KIB * KIB * KIB},
+	    {"t", KIB * KIB * KIB * KIB},
+	    {"tb", KIB * KIB * KIB * KIB},
+	    {"tib", KIB * KIB * KIB * KIB},
 	};
 	struct decnum n;
 	const char *suf;
@@ -209,7 +209,7 @@ int unit_parse_duration_ms(const char *s, uint64_t *ret_ms)
 		const char *name;
 		uint64_t ms;
 	} suffixes[] = {
-		{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000},
+	    {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000},
 	};
 	struct decnum n;
 	const char *suf;

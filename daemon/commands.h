@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "../common/config.h"
 
-#define MEMOPT_VERSION "0.1.0"
+#include "../common/version.h"
 
 /* cfg_ref points at the daemon's current configuration pointer, which a reload swaps. */
 int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms);

@@ -71,7 +71,7 @@ struct ksm_decision {
 	enum ksm_phase phase;
 	size_t n;                        /* writes in order; only knobs whose value must change */
 	struct ksm_write w[KSM_DECISION_MAX_WRITES];
-	char reason[320];                /* why, with the numbers that decided it */
+	char reason[640];                /* why, with the numbers that decided it */
 };
 
 /* Decide. Reads `s` and the previous controller state in *ctl, updates *ctl, writes *ret.

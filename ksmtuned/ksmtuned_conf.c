@@ -28,7 +28,7 @@
 
 enum kt_kind {
 	KT_UINT,   /* decimal, >= 0 */
-	KT_INT,    /* decimal, may be negative (KSM_NPAGES_DECAY is -50 by default) */
+	KT_INT,	   /* decimal, may be negative (KSM_NPAGES_DECAY is -50 by default) */
 	KT_STRING, /* anything that passed the shell-safety checks */
 };
 
@@ -50,26 +50,26 @@ enum kt_id {
 struct kt_name {
 	const char *name;
 	enum kt_kind kind;
-	uint64_t min, max;   /* KT_UINT */
-	const char *unused;  /* non-NULL: accepted but not applied, and why */
+	uint64_t min, max;  /* KT_UINT */
+	const char *unused; /* non-NULL: accepted but not applied, and why */
 };
 
 static const struct kt_name kt_names[KT__MAX] = {
-	[KT_THRES_COEF] = {"KSM_THRES_COEF", KT_UINT, 0, 100, NULL},
-	[KT_THRES_CONST] = {"KSM_THRES_CONST", KT_UINT, 0, 1ULL << 40, NULL},
-	[KT_SLEEP_MSEC] = {"KSM_SLEEP_MSEC", KT_UINT, 0, 1000000, NULL},
-	[KT_NPAGES_MIN] = {"KSM_NPAGES_MIN", KT_UINT, 1, KT_MIN_PAGES_MAX, NULL},
-	[KT_NPAGES_MAX] = {"KSM_NPAGES_MAX", KT_UINT, 1, KT_MAX_PAGES_MAX, NULL},
-	[KT_DEBUG] = {"DEBUG", KT_UINT, 0, 1, NULL},
-	[KT_NPAGES_BOOST] = {"KSM_NPAGES_BOOST", KT_UINT, 0, UINT64_MAX,
-			     "memopt computes pages_to_scan from merge yield and ksmd CPU every [ksm] interval"},
-	[KT_NPAGES_DECAY] = {"KSM_NPAGES_DECAY", KT_INT, 0, UINT64_MAX,
-			     "memopt computes pages_to_scan from merge yield and ksmd CPU every [ksm] interval"},
-	[KT_MONITOR_INTERVAL] = {"KSM_MONITOR_INTERVAL", KT_UINT, 0, UINT64_MAX,
-				 "memopt decides every [ksm] interval (default 2s)"},
-	[KT_PS_METRIC] = {"KSM_PS_METRIC", KT_STRING, 0, 0,
-			  "memopt reads guest memory from /proc/meminfo and KSM counters, not ps"},
-	[KT_LOGFILE] = {"LOGFILE", KT_STRING, 0, 0, "memopt logs to stderr or syslog/the journal"},
+    [KT_THRES_COEF] = {"KSM_THRES_COEF", KT_UINT, 0, 100, NULL},
+    [KT_THRES_CONST] = {"KSM_THRES_CONST", KT_UINT, 0, 1ULL << 40, NULL},
+    [KT_SLEEP_MSEC] = {"KSM_SLEEP_MSEC", KT_UINT, 0, 1000000, NULL},
+    [KT_NPAGES_MIN] = {"KSM_NPAGES_MIN", KT_UINT, 1, KT_MIN_PAGES_MAX, NULL},
+    [KT_NPAGES_MAX] = {"KSM_NPAGES_MAX", KT_UINT, 1, KT_MAX_PAGES_MAX, NULL},
+    [KT_DEBUG] = {"DEBUG", KT_UINT, 0, 1, NULL},
+    [KT_NPAGES_BOOST] = {"KSM_NPAGES_BOOST", KT_UINT, 0, UINT64_MAX,
+			 "memopt computes pages_to_scan from merge yield and ksmd CPU every [ksm] interval"},
+    [KT_NPAGES_DECAY] = {"KSM_NPAGES_DECAY", KT_INT, 0, UINT64_MAX,
+			 "memopt computes pages_to_scan from merge yield and ksmd CPU every [ksm] interval"},
+    [KT_MONITOR_INTERVAL] = {"KSM_MONITOR_INTERVAL", KT_UINT, 0, UINT64_MAX,
+			     "memopt decides every [ksm] interval (default 2s)"},
+    [KT_PS_METRIC] = {"KSM_PS_METRIC", KT_STRING, 0, 0,
+		      "memopt reads guest memory from /proc/meminfo and KSM counters, not ps"},
+    [KT_LOGFILE] = {"LOGFILE", KT_STRING, 0, 0, "memopt logs to stderr or syslog/the journal"},
 };
 
 struct kt_seen {
@@ -177,15 +177,16 @@ static int lex_assignment(char *line, char **ret_name, char **ret_value, const c
 		p = end + 1;
 		if (*p && !is_blank(*p)) {
 			*why = *p == '\'' || *p == '"' || is_plain_char(*p)
-				       ? "value mixes quoted and unquoted parts"
-				       : "unexpected text after the closing quote";
+				   ? "value mixes quoted and unquoted parts"
+				   : "unexpected text after the closing quote";
 			return -EINVAL;
 		}
 	} else {
 		value = p;
 		while (*p && !is_blank(*p)) {
 			if (*p == '\'' || *p == '"') {
-				*why = strchr(p + 1, *p) ? "value mixes quoted and unquoted parts" : "unbalanced quote";
+				*why = strchr(p + 1, *p) ? "value mixes quoted and unquoted parts"
+							 : "unbalanced quote";
 				return -EINVAL;
 			}
 			if (!is_plain_char(*p)) {
@@ -260,9 +261,10 @@ static void process_line(const char *path, unsigned lineno, char *line, struct k
 	if (!*p || *p == '#')
 		return;
 
+	/* Quote the line as written: the lexer cuts it up in place. */
+	excerpt(line, strlen(line), ex, sizeof(ex));
 	if (lex_assignment(line, &name, &value, &why) < 0) {
-		log_warn("%s:%u: refusing line '%s': %s; skipped", path, lineno, excerpt(line, strlen(line), ex, sizeof(ex)),
-			 why);
+		log_warn("%s:%u: refusing line '%s': %s; skipped", path, lineno, ex, why);
 		return;
 	}
 	id = find_name(name);
@@ -316,15 +318,17 @@ static int apply(const char *path, uint64_t mem_total_kib, const struct kt_seen 
 			cfg->ksm.start_avail = (struct msize){.is_percent = false, .kib = start};
 			cfg->ksm.stop_avail = (struct msize){.is_percent = false, .kib = stop};
 			applied += s->have[KT_THRES_COEF] + s->have[KT_THRES_CONST];
-			log_info("%s: KSM_THRES_COEF=%llu KSM_THRES_CONST=%llu -> start_avail = %s, stop_avail = %s", path,
-				 (unsigned long long)coef, (unsigned long long)cnst, unit_format_kib(start, a, sizeof(a)),
-				 unit_format_kib(stop, b, sizeof(b)));
+			log_info("%s: KSM_THRES_COEF=%llu KSM_THRES_CONST=%llu -> start_avail = %s, "
+				 "stop_avail = %s",
+				 path, (unsigned long long)coef, (unsigned long long)cnst,
+				 unit_format_kib(start, a, sizeof(a)), unit_format_kib(stop, b, sizeof(b)));
 		}
 	}
 
 	if (s->have[KT_SLEEP_MSEC]) {
 		if (mem_total_kib == 0) {
-			log_warn("%s:%u: MemTotal unknown, KSM_SLEEP_MSEC not applied", path, s->line[KT_SLEEP_MSEC]);
+			log_warn("%s:%u: MemTotal unknown, KSM_SLEEP_MSEC not applied", path,
+				 s->line[KT_SLEEP_MSEC]);
 		} else {
 			/* ksmtuned: sleep = KSM_SLEEP_MSEC * 16 GiB / MemTotal, at least 10 ms. */
 			uint64_t ms = s->val[KT_SLEEP_MSEC] * 16777216ULL / mem_total_kib;
@@ -332,8 +336,9 @@ static int apply(const char *path, uint64_t mem_total_kib, const struct kt_seen 
 			if (ms < 10)
 				ms = 10;
 			if (ms > KT_SLEEP_MS_MAX) {
-				log_notice("%s:%u: KSM_SLEEP_MSEC scales to %llu ms on this host, capped at %d ms", path,
-					   s->line[KT_SLEEP_MSEC], (unsigned long long)ms, KT_SLEEP_MS_MAX);
+				log_notice(
+				    "%s:%u: KSM_SLEEP_MSEC scales to %llu ms on this host, capped at %d ms",
+				    path, s->line[KT_SLEEP_MSEC], (unsigned long long)ms, KT_SLEEP_MS_MAX);
 				ms = KT_SLEEP_MS_MAX;
 			}
 			cfg->ksm.sleep_ms = ms;
@@ -341,7 +346,8 @@ static int apply(const char *path, uint64_t mem_total_kib, const struct kt_seen 
 		}
 	}
 
-	if (s->have[KT_NPAGES_MIN] && s->have[KT_NPAGES_MAX] && s->val[KT_NPAGES_MIN] > s->val[KT_NPAGES_MAX]) {
+	if (s->have[KT_NPAGES_MIN] && s->have[KT_NPAGES_MAX] &&
+	    s->val[KT_NPAGES_MIN] > s->val[KT_NPAGES_MAX]) {
 		log_warn("%s:%u: KSM_NPAGES_MIN (%llu) is above KSM_NPAGES_MAX (%llu), both skipped", path,
 			 s->line[KT_NPAGES_MIN], (unsigned long long)s->val[KT_NPAGES_MIN],
 			 (unsigned long long)s->val[KT_NPAGES_MAX]);
@@ -351,8 +357,8 @@ static int apply(const char *path, uint64_t mem_total_kib, const struct kt_seen 
 		cfg->ksm.min_pages_to_scan = s->val[KT_NPAGES_MIN];
 		applied++;
 		if (!s->have[KT_NPAGES_MAX] && cfg->ksm.max_pages_to_scan < cfg->ksm.min_pages_to_scan) {
-			log_notice("%s:%u: max_pages_to_scan raised to KSM_NPAGES_MIN (%llu)", path, s->line[KT_NPAGES_MIN],
-				   (unsigned long long)cfg->ksm.min_pages_to_scan);
+			log_notice("%s:%u: max_pages_to_scan raised to KSM_NPAGES_MIN (%llu)", path,
+				   s->line[KT_NPAGES_MIN], (unsigned long long)cfg->ksm.min_pages_to_scan);
 			cfg->ksm.max_pages_to_scan = cfg->ksm.min_pages_to_scan;
 		}
 	}
@@ -360,8 +366,8 @@ static int apply(const char *path, uint64_t mem_total_kib, const struct kt_seen 
 		cfg->ksm.max_pages_to_scan = s->val[KT_NPAGES_MAX];
 		applied++;
 		if (!s->have[KT_NPAGES_MIN] && cfg->ksm.min_pages_to_scan > cfg->ksm.max_pages_to_scan) {
-			log_notice("%s:%u: min_pages_to_scan lowered to KSM_NPAGES_MAX (%llu)", path, s->line[KT_NPAGES_MAX],
-				   (unsigned long long)cfg->ksm.max_pages_to_scan);
+			log_notice("%s:%u: min_pages_to_scan lowered to KSM_NPAGES_MAX (%llu)", path,
+				   s->line[KT_NPAGES_MAX], (unsigned long long)cfg->ksm.max_pages_to_scan);
 			cfg->ksm.min_pages_to_scan = cfg->ksm.max_pages_to_scan;
 		}
 	}
@@ -420,7 +426,8 @@ int ksmtuned_conf_import(const char *path, uint64_t mem_total_kib, struct memopt
 		if (l > 0 && start[l - 1] == '\r')
 			l--;
 		if (l > KT_LINE_MAX) {
-			log_warn("%s:%u: line too long (%zu characters, at most %d), skipped", path, lineno, l, KT_LINE_MAX);
+			log_warn("%s:%u: line too long (%zu characters, at most %d), skipped", path, lineno,
+				 l, KT_LINE_MAX);
 			continue;
 		}
 		if (memchr(start, '\0', l)) {

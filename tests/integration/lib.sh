@@ -235,6 +235,9 @@ daemon_stop() {
 # protocol reply.
 IT_JQ_RESULT='if type == "object" and has("ok") and has("v") then .result else . end'
 
+# jqt [JQ ARGS...] FILTER FILE: true when FILTER yields true (jq -e), printing nothing.
+jqt() { jq -e "$@" >/dev/null 2>&1; }
+
 # ctl_json SOCKET VERB [ARGS...]: print the result of `memoptctl --json VERB`, exit status of memoptctl.
 ctl_json() {
 	local sock=$1 out rc=0

@@ -162,14 +162,16 @@ static void test_parse_crlf_and_empty(void **state UNUSED)
 	char err[CFG_ERR_MAX] = "", path[600];
 
 	cfg_defaults(&c);
-	assert_int_equal(cfg_parse_file(fixture("good-crlf.conf", path, sizeof(path)), &c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_parse_file(fixture("good-crlf.conf", path, sizeof(path)), &c, err, sizeof(err)),
+			 0);
 	assert_int_equal(c.ksm.interval_ms, 1000);
 	assert_int_equal(c.daemon.log_level, LOG_NOTICE);
 	assert_int_equal(c.ksm.mode, KSM_MODE_OFF);
 
 	cfg_defaults(&c);
 	cfg_defaults(&d);
-	assert_int_equal(cfg_parse_file(fixture("good-empty.conf", path, sizeof(path)), &c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_parse_file(fixture("good-empty.conf", path, sizeof(path)), &c, err, sizeof(err)),
+			 0);
 	assert_same_config(&c, &d);
 }
 
@@ -196,11 +198,13 @@ static void test_print_roundtrip(void **state UNUSED)
 	roundtrip(&c);
 
 	/* Non-default values everywhere, and values that only exist as odd units. */
-	assert_int_equal(cfg_parse_file(fixture("good-full.conf", path, sizeof(path)), &c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_parse_file(fixture("good-full.conf", path, sizeof(path)), &c, err, sizeof(err)),
+			 0);
 	roundtrip(&c);
-	assert_int_equal(cfg_parse_string("odd", "[ksm]\nstart_avail = 1.5G\nstop_avail = 12.3456%\n"
-						 "interval = 1500ms\nstart_psi = 0.0001%\nmin_yield = 1537K\n"
-						 "[daemon]\nlog_level = err\nadmin_group = none\n",
+	assert_int_equal(cfg_parse_string("odd",
+					  "[ksm]\nstart_avail = 1.5G\nstop_avail = 12.3456%\n"
+					  "interval = 1500ms\nstart_psi = 0.0001%\nmin_yield = 1537K\n"
+					  "[daemon]\nlog_level = err\nadmin_group = none\n",
 					  &c, err, sizeof(err)),
 			 0);
 	assert_int_equal(c.ksm.start_avail.kib, 1572864);
@@ -226,16 +230,16 @@ struct bad_case {
 static void test_bad_fixtures(void **state UNUSED)
 {
 	static const struct bad_case cases[] = {
-		{"bad-range.conf", ":4: [ksm] max_cpu_percent: invalid value '150%' (expected 1%..100%)"},
-		{"bad-unknown-key.conf", ":3: unknown key 'max_cpu' in section [ksm]"},
-		{"bad-unknown-section.conf", ":3: unknown section [ballon]"},
-		{"bad-duplicate.conf", ":4: [ksm] interval: duplicate key (first set on line 2)"},
-		{"bad-empty-value.conf", ":2: [daemon] state_dir: empty value"},
-		{"bad-outside-section.conf", ":2: key 'dry_run' outside of any section"},
-		{"bad-no-equals.conf", ":2: expected 'key = value' or '[section]', got 'dry_run yes'"},
-		{"bad-long-line.conf", ":2: line too long (1102 characters, at most 1023)"},
-		{"bad-nul.conf", ":3: NUL byte in line"},
-		{"bad-binary.conf", ":2: control character 0x7f in line"},
+	    {"bad-range.conf", ":4: [ksm] max_cpu_percent: invalid value '150%' (expected 1%..100%)"},
+	    {"bad-unknown-key.conf", ":3: unknown key 'max_cpu' in section [ksm]"},
+	    {"bad-unknown-section.conf", ":3: unknown section [ballon]"},
+	    {"bad-duplicate.conf", ":4: [ksm] interval: duplicate key (first set on line 2)"},
+	    {"bad-empty-value.conf", ":2: [daemon] state_dir: empty value"},
+	    {"bad-outside-section.conf", ":2: key 'dry_run' outside of any section"},
+	    {"bad-no-equals.conf", ":2: expected 'key = value' or '[section]', got 'dry_run yes'"},
+	    {"bad-long-line.conf", ":2: line too long (1102 characters, at most 1023)"},
+	    {"bad-nul.conf", ":3: NUL byte in line"},
+	    {"bad-binary.conf", ":2: control character 0x7f in line"},
 	};
 	size_t i;
 
@@ -270,47 +274,47 @@ static void test_key_ranges(void **state UNUSED)
 		bool ok;
 		const char *expected; /* for errors: the "(expected ...)" part */
 	} cases[] = {
-		{"ksm", "interval", "250ms", true, NULL},
-		{"ksm", "interval", "60s", true, NULL},
-		{"ksm", "interval", "249ms", false, "250ms..1m"},
-		{"ksm", "interval", "61s", false, "250ms..1m"},
-		{"ksm", "interval", "2 weeks", false, "250ms..1m"},
-		{"ksm", "max_cpu_percent", "1%", true, NULL},
-		{"ksm", "max_cpu_percent", "0%", false, "1%..100%"},
-		{"ksm", "max_cpu_percent", "100", true, NULL},
-		{"ksm", "steady_cpu_percent", "0", true, NULL},
-		{"ksm", "start_psi", "100.5%", false, "0%..100%"},
-		{"ksm", "burst_cpu", "0", true, NULL},
-		{"ksm", "burst_cpu", "1h", true, NULL},
-		{"ksm", "burst_cpu", "61m", false, "0s..1h"},
-		{"ksm", "settled_scan_time", "9s", false, "10s..24h"},
-		{"ksm", "settled_scan_time", "86400", true, NULL},
-		{"ksm", "sleep_ms", "10000", true, NULL},
-		{"ksm", "sleep_ms", "10001", false, "an integer 0..10000"},
-		{"ksm", "sleep_ms", "10ms", false, "an integer 0..10000"},
-		{"ksm", "min_pages_to_scan", "0", false, "an integer 1..100000"},
-		{"ksm", "max_pages_to_scan", "1000000", true, NULL},
-		{"ksm", "max_pages_to_scan", "1000001", false, "an integer 1..1000000"},
-		{"ksm", "max_pages_to_scan", "-1", false, "an integer 1..1000000"},
-		{"ksm", "min_yield", "0", true, NULL},
-		{"ksm", "min_yield", "2T", false, "a size 0K..1T"},
-		{"ksm", "start_avail", "101%", false, "a size like 4G or a percentage of MemTotal like 20%"},
-		{"ksm", "start_avail", "-1G", false, "a size like 4G or a percentage of MemTotal like 20%"},
-		{"ksm", "mode", "AUTO", false, "auto|always|off"},
-		{"ksm", "smart_scan", "keep", true, NULL},
-		{"ksm", "use_zero_pages", "auto", false, "keep|yes|no"},
-		{"ksm", "rate_control", "kernel", false, "self|advisor"},
-		{"ksm", "manage", "maybe", false, "yes or no"},
-		{"ksm", "advisor_target_scan_time", "0", false, "1s..24h"},
-		{"daemon", "log_level", "warn", false, "err|warning|notice|info|debug"},
-		{"daemon", "socket", "memoptd.sock", false, "an absolute path of at most 255 characters"},
-		{"daemon", "admin_group", "kvm admins", false, "a group name of at most 63 characters, or none"},
-		{"daemon", "admin_group", "-kvm", false, "a group name of at most 63 characters, or none"},
-		{"daemon", "admin_group", "libvirt", true, NULL},
-		{"daemon", "ksmtuned_conf", "relative/ksmtuned.conf", false,
-		 "an absolute path of at most 255 characters, or none"},
-		{"daemon", "state_dir", "/var/lib/memopt # with a comment", true, NULL},
-		{"daemon", "state_dir", "/var/lib/mem#opt", true, NULL},
+	    {"ksm", "interval", "250ms", true, NULL},
+	    {"ksm", "interval", "60s", true, NULL},
+	    {"ksm", "interval", "249ms", false, "250ms..1m"},
+	    {"ksm", "interval", "61s", false, "250ms..1m"},
+	    {"ksm", "interval", "2 weeks", false, "250ms..1m"},
+	    {"ksm", "max_cpu_percent", "1%", true, NULL},
+	    {"ksm", "max_cpu_percent", "0%", false, "1%..100%"},
+	    {"ksm", "max_cpu_percent", "100", true, NULL},
+	    {"ksm", "steady_cpu_percent", "0", true, NULL},
+	    {"ksm", "start_psi", "100.5%", false, "0%..100%"},
+	    {"ksm", "burst_cpu", "0", true, NULL},
+	    {"ksm", "burst_cpu", "1h", true, NULL},
+	    {"ksm", "burst_cpu", "61m", false, "0s..1h"},
+	    {"ksm", "settled_scan_time", "9s", false, "10s..24h"},
+	    {"ksm", "settled_scan_time", "86400", true, NULL},
+	    {"ksm", "sleep_ms", "10000", true, NULL},
+	    {"ksm", "sleep_ms", "10001", false, "an integer 0..10000"},
+	    {"ksm", "sleep_ms", "10ms", false, "an integer 0..10000"},
+	    {"ksm", "min_pages_to_scan", "0", false, "an integer 1..100000"},
+	    {"ksm", "max_pages_to_scan", "1000000", true, NULL},
+	    {"ksm", "max_pages_to_scan", "1000001", false, "an integer 1..1000000"},
+	    {"ksm", "max_pages_to_scan", "-1", false, "an integer 1..1000000"},
+	    {"ksm", "min_yield", "0", true, NULL},
+	    {"ksm", "min_yield", "2T", false, "a size 0K..1T"},
+	    {"ksm", "start_avail", "101%", false, "a size like 4G or a percentage of MemTotal like 20%"},
+	    {"ksm", "start_avail", "-1G", false, "a size like 4G or a percentage of MemTotal like 20%"},
+	    {"ksm", "mode", "AUTO", false, "auto|always|off"},
+	    {"ksm", "smart_scan", "keep", true, NULL},
+	    {"ksm", "use_zero_pages", "auto", false, "keep|yes|no"},
+	    {"ksm", "rate_control", "kernel", false, "self|advisor"},
+	    {"ksm", "manage", "maybe", false, "yes or no"},
+	    {"ksm", "advisor_target_scan_time", "0", false, "1s..24h"},
+	    {"daemon", "log_level", "warn", false, "err|warning|notice|info|debug"},
+	    {"daemon", "socket", "memoptd.sock", false, "an absolute path of at most 255 characters"},
+	    {"daemon", "admin_group", "kvm admins", false, "a group name of at most 63 characters, or none"},
+	    {"daemon", "admin_group", "-kvm", false, "a group name of at most 63 characters, or none"},
+	    {"daemon", "admin_group", "libvirt", true, NULL},
+	    {"daemon", "ksmtuned_conf", "relative/ksmtuned.conf", false,
+	     "an absolute path of at most 255 characters, or none"},
+	    {"daemon", "state_dir", "/var/lib/memopt # with a comment", true, NULL},
+	    {"daemon", "state_dir", "/var/lib/mem#opt", true, NULL},
 	};
 	size_t i;
 
@@ -321,14 +325,15 @@ static void test_key_ranges(void **state UNUSED)
 
 		if (cases[i].ok) {
 			if (r != 0)
-				fail_msg("[%s] %s = %s rejected: %s", cases[i].section, cases[i].key, cases[i].value, err);
+				fail_msg("[%s] %s = %s rejected: %s", cases[i].section, cases[i].key,
+					 cases[i].value, err);
 			continue;
 		}
-		snprintf(want, sizeof(want), "t.conf:2: [%s] %s: invalid value '%s' (expected %s)", cases[i].section,
-			 cases[i].key, cases[i].value, cases[i].expected);
+		snprintf(want, sizeof(want), "t.conf:2: [%s] %s: invalid value '%s' (expected %s)",
+			 cases[i].section, cases[i].key, cases[i].value, cases[i].expected);
 		if (r != -EINVAL || strcmp(err, want) != 0)
-			fail_msg("[%s] %s = %s: r=%d\n got: %s\nwant: %s", cases[i].section, cases[i].key, cases[i].value, r,
-				 err, want);
+			fail_msg("[%s] %s = %s: r=%d\n got: %s\nwant: %s", cases[i].section, cases[i].key,
+				 cases[i].value, r, err, want);
 	}
 }
 
@@ -363,19 +368,19 @@ static void test_syntax_errors(void **state UNUSED)
 	static const struct {
 		const char *text, *err;
 	} cases[] = {
-		{"[ksm\n", "s.conf:1: malformed section header '[ksm'"},
-		{"[ksm] x\n", "s.conf:1: malformed section header '[ksm] x'"},
-		{"[KSM]\n", "s.conf:1: unknown section [KSM]"},
-		{"[]\n", "s.conf:1: unknown section []"},
-		{"[ksm]\n= 5\n", "s.conf:2: missing key before '='"},
-		{"[ksm]\nInterval = 5\n", "s.conf:2: invalid key name 'Interval'"},
-		{"[ksm]\nmax pages = 5\n", "s.conf:2: invalid key name 'max pages'"},
-		{"[ksm]\ninterval = # only a comment\n", "s.conf:2: [ksm] interval: empty value"},
-		{"[ksm]\n\n\ninterval = 2s\n[daemon]\n[ksm]\ninterval = 3s\n",
-		 "s.conf:7: [ksm] interval: duplicate key (first set on line 4)"},
-		{"[daemon]\ninterval = 2s\n", "s.conf:2: unknown key 'interval' in section [daemon]"},
-		{"[ksm]\nmode = auto\rx\n", "s.conf:2: control character 0x0d in line"},
-		{"[ksm]\nmode = \x1b[31mauto\n", "s.conf:2: control character 0x1b in line"},
+	    {"[ksm\n", "s.conf:1: malformed section header '[ksm'"},
+	    {"[ksm] x\n", "s.conf:1: malformed section header '[ksm] x'"},
+	    {"[KSM]\n", "s.conf:1: unknown section [KSM]"},
+	    {"[]\n", "s.conf:1: unknown section []"},
+	    {"[ksm]\n= 5\n", "s.conf:2: missing key before '='"},
+	    {"[ksm]\nInterval = 5\n", "s.conf:2: invalid key name 'Interval'"},
+	    {"[ksm]\nmax pages = 5\n", "s.conf:2: invalid key name 'max pages'"},
+	    {"[ksm]\ninterval = # only a comment\n", "s.conf:2: [ksm] interval: empty value"},
+	    {"[ksm]\n\n\ninterval = 2s\n[daemon]\n[ksm]\ninterval = 3s\n",
+	     "s.conf:7: [ksm] interval: duplicate key (first set on line 4)"},
+	    {"[daemon]\ninterval = 2s\n", "s.conf:2: unknown key 'interval' in section [daemon]"},
+	    {"[ksm]\nmode = auto\rx\n", "s.conf:2: control character 0x0d in line"},
+	    {"[ksm]\nmode = \x1b[31mauto\n", "s.conf:2: control character 0x1b in line"},
 	};
 	size_t i;
 
@@ -420,14 +425,16 @@ static void test_validate(void **state UNUSED)
 	static const struct {
 		const char *text, *err;
 	} cases[] = {
-		{"[ksm]\nstart_avail = 30%\nstop_avail = 30%\n",
-		 "v.conf: [ksm] stop_avail (30%) must be above start_avail (30%)"},
-		{"[ksm]\nstart_avail = 4G\nstop_avail = 2G\n", "v.conf: [ksm] stop_avail (2G) must be above start_avail (4G)"},
-		{"[ksm]\nstart_psi = 1%\nstop_psi = 2%\n", "v.conf: [ksm] stop_psi (2%) must not be above start_psi (1%)"},
-		{"[ksm]\nmax_cpu_percent = 5%\n",
-		 "v.conf: [ksm] steady_cpu_percent (10%) must not be above max_cpu_percent (5%)"},
-		{"[ksm]\nmin_pages_to_scan = 30000\n",
-		 "v.conf: [ksm] min_pages_to_scan (30000) must not be above max_pages_to_scan (20000)"},
+	    {"[ksm]\nstart_avail = 30%\nstop_avail = 30%\n",
+	     "v.conf: [ksm] stop_avail (30%) must be above start_avail (30%)"},
+	    {"[ksm]\nstart_avail = 4G\nstop_avail = 2G\n",
+	     "v.conf: [ksm] stop_avail (2G) must be above start_avail (4G)"},
+	    {"[ksm]\nstart_psi = 1%\nstop_psi = 2%\n",
+	     "v.conf: [ksm] stop_psi (2%) must not be above start_psi (1%)"},
+	    {"[ksm]\nmax_cpu_percent = 5%\n",
+	     "v.conf: [ksm] steady_cpu_percent (10%) must not be above max_cpu_percent (5%)"},
+	    {"[ksm]\nmin_pages_to_scan = 30000\n",
+	     "v.conf: [ksm] min_pages_to_scan (30000) must not be above max_pages_to_scan (20000)"},
 	};
 	struct memopt_config c;
 	char err[CFG_ERR_MAX];
@@ -498,7 +505,8 @@ static void test_load(void **state UNUSED)
 	assert_string_equal(err, "/: not a regular file");
 
 	/* Success. */
-	assert_int_equal(cfg_load(fixture("good-full.conf", path, sizeof(path)), true, &c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_load(fixture("good-full.conf", path, sizeof(path)), true, &c, err, sizeof(err)),
+			 0);
 	assert_string_equal(c.path, path);
 	assert_int_equal(c.ksm.sleep_ms, 20);
 }
@@ -609,8 +617,9 @@ static void check_err_format(const char *err)
 
 static void test_fuzz(void **state UNUSED)
 {
-	static const char base[] = "[daemon]\nlog_level = info\nsocket = /run/x.sock\n[ksm]\ninterval = 2s\n"
-				   "start_avail = 20%\nstop_avail = 30%\nmax_pages_to_scan = 100\nmode = auto\n";
+	static const char base[] =
+	    "[daemon]\nlog_level = info\nsocket = /run/x.sock\n[ksm]\ninterval = 2s\n"
+	    "start_avail = 20%\nstop_avail = 30%\nmax_pages_to_scan = 100\nmode = auto\n";
 	static const char alphabet[] = "[]=#; \t\n%.-0123456789kKMGTsmhyesnoautoin/\r\x01\xff";
 	char text[512], err[CFG_ERR_MAX];
 	unsigned seed = 12345;
@@ -629,7 +638,7 @@ static void test_fuzz(void **state UNUSED)
 			memcpy(text, base, sizeof(base));
 			for (j = 0; j < 1 + i % 3; j++)
 				text[rand_r(&seed) % (sizeof(base) - 1)] =
-					alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+				    alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
 		}
 		cfg_defaults(&c);
 		err[0] = '\0';
@@ -648,20 +657,20 @@ static void test_fuzz(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_parse_full),
-		cmocka_unit_test(test_parse_crlf_and_empty),
-		cmocka_unit_test(test_print_roundtrip),
-		cmocka_unit_test(test_bad_fixtures),
-		cmocka_unit_test(test_key_ranges),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_line_length),
-		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_example_matches_defaults),
-		cmocka_unit_test(test_doc_lists_every_key),
-		cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_parse_full),
+	    cmocka_unit_test(test_parse_crlf_and_empty),
+	    cmocka_unit_test(test_print_roundtrip),
+	    cmocka_unit_test(test_bad_fixtures),
+	    cmocka_unit_test(test_key_ranges),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_line_length),
+	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_example_matches_defaults),
+	    cmocka_unit_test(test_doc_lists_every_key),
+	    cmocka_unit_test(test_fuzz),
 	};
 
 	return cmocka_run_group_tests(tests, find_srcdir, NULL);

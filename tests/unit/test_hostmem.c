@@ -278,8 +278,8 @@ static void test_psi_hostile(void **state)
 		{ "some avg10=0.00 avg300=0.00 avg60=0.00 total=0\n" FULL0, -EBADMSG, 0 },
 		{ "some avg10=0.00 avg60=0.00 avg300=0.00 total=-1\n" FULL0, -EBADMSG, 0 },
 		/* the last line cut (no '\n') */
-		{ "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0",
-		  -EBADMSG, 0 },
+		{ "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+		  "full avg10=0.00 avg60=0.00 avg300=0.00 total=0", -EBADMSG, 0 },
 		{ "\xff\xfe" FULL0, -EBADMSG, 0 },
 		{ "", -EBADMSG, 0 },
 	};

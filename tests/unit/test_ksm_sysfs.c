@@ -70,7 +70,28 @@ static void sysroot_make(struct sysroot *s, const char *fixture)
 	closedir(d);
 }
 
-static void sysroot_free(struct sysroot *s) { nftw(s->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+/* Per-test copies, removed by the teardown even when an assertion fails half-way. */
+static struct sysroot copy;
+
+static int setup_full(void **state)
+{
+	sysroot_make(&copy, "sys-ksm-full");
+	*state = &copy;
+	return 0;
+}
+
+static int setup_old(void **state)
+{
+	sysroot_make(&copy, "sys-ksm-old");
+	*state = &copy;
+	return 0;
+}
+
+static int teardown_copy(void **state)
+{
+	const struct sysroot *s = *state;
+	return nftw(s->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static const char *knob_path(const struct sysroot *s, const char *name)
 {
@@ -243,10 +264,8 @@ static void test_read_real_sys(void **state)
 
 static void test_advisor_mode_forms(void **state)
 {
-	(void)state;
-	struct sysroot s;
+	const struct sysroot *s = *state;
 	int64_t v = -1;
-	sysroot_make(&s, "sys-ksm-full");
 	static const struct {
 		const char *text;
 		int ret;
@@ -262,73 +281,66 @@ static void test_advisor_mode_forms(void **state)
 		{ "\n", -EBADMSG, 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		put_file(knob_path(&s, "advisor_mode"), cases[i].text);
-		int r = ksm_read_field(s.root, KSM_F_ADVISOR_MODE, &v);
+		put_file(knob_path(s, "advisor_mode"), cases[i].text);
+		int r = ksm_read_field(s->root, KSM_F_ADVISOR_MODE, &v);
 		if (r != cases[i].ret || (r == 0 && v != cases[i].v))
 			fail_msg("case %zu: got %d/%lld", i, r, (long long)v);
 	}
-	sysroot_free(&s);
 }
 
 static void test_write(void **state)
 {
-	(void)state;
-	struct sysroot s;
+	const struct sysroot *s = *state;
 	int64_t v;
-	sysroot_make(&s, "sys-ksm-full");
 
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_PAGES_TO_SCAN, 1000, false), 0);
-	assert_string_equal(slurp(knob_path(&s, "pages_to_scan")), "1000");
-	assert_int_equal(ksm_read_field(s.root, KSM_F_PAGES_TO_SCAN, &v), 0);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_PAGES_TO_SCAN, 1000, false), 0);
+	assert_string_equal(slurp(knob_path(s, "pages_to_scan")), "1000");
+	assert_int_equal(ksm_read_field(s->root, KSM_F_PAGES_TO_SCAN, &v), 0);
 	assert_int_equal(v, 1000);
 	/* a shorter value replaces, not overlays, the old one */
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_PAGES_TO_SCAN, 5, false), 0);
-	assert_string_equal(slurp(knob_path(&s, "pages_to_scan")), "5");
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_PAGES_TO_SCAN, 5, false), 0);
+	assert_string_equal(slurp(knob_path(s, "pages_to_scan")), "5");
 
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_ADVISOR_MODE, KSM_ADVISOR_SCAN_TIME, false), 0);
-	assert_string_equal(slurp(knob_path(&s, "advisor_mode")), "scan-time");
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_ADVISOR_MODE, KSM_ADVISOR_NONE, false), 0);
-	assert_string_equal(slurp(knob_path(&s, "advisor_mode")), "none");
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_RUN, 2, false), 0);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_MAX_PAGE_SHARING, 2, false), 0);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_ADVISOR_MODE, KSM_ADVISOR_SCAN_TIME, false), 0);
+	assert_string_equal(slurp(knob_path(s, "advisor_mode")), "scan-time");
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_ADVISOR_MODE, KSM_ADVISOR_NONE, false), 0);
+	assert_string_equal(slurp(knob_path(s, "advisor_mode")), "none");
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_RUN, 2, false), 0);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_MAX_PAGE_SHARING, 2, false), 0);
 
 	/* dry run: validated, nothing written */
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_SLEEP_MILLISECS, 777, true), 0);
-	assert_string_equal(slurp(knob_path(&s, "sleep_millisecs")), "20\n");
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_SLEEP_MILLISECS, 777, true), 0);
+	assert_string_equal(slurp(knob_path(s, "sleep_millisecs")), "20\n");
 
 	/* counters are refused before anything is touched, dry run or not */
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_PAGES_SHARED, 1, false), -EPERM);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_GENERAL_PROFIT, 1, true), -EPERM);
-	assert_string_equal(slurp(knob_path(&s, "pages_shared")), "0\n");
-	assert_int_equal(ksm_write_knob(s.root, KSM_F__MAX, 1, false), -EINVAL);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_PAGES_SHARED, 1, false), -EPERM);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_GENERAL_PROFIT, 1, true), -EPERM);
+	assert_string_equal(slurp(knob_path(s, "pages_shared")), "0\n");
+	assert_int_equal(ksm_write_knob(s->root, KSM_F__MAX, 1, false), -EINVAL);
 
 	/* values the knob cannot take never reach the file */
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_RUN, 3, false), -ERANGE);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_PAGES_TO_SCAN, -1, false), -ERANGE);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_MAX_PAGE_SHARING, 1, false), -ERANGE);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_ADVISOR_MODE, 2, true), -ERANGE);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_SMART_SCAN, 5, false), -ERANGE);
-	assert_string_equal(slurp(knob_path(&s, "pages_to_scan")), "5");
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_RUN, 3, false), -ERANGE);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_PAGES_TO_SCAN, -1, false), -ERANGE);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_MAX_PAGE_SHARING, 1, false), -ERANGE);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_ADVISOR_MODE, 2, true), -ERANGE);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_SMART_SCAN, 5, false), -ERANGE);
+	assert_string_equal(slurp(knob_path(s, "pages_to_scan")), "5");
 
 	/* absent knob */
-	assert_int_equal(unlink(knob_path(&s, "smart_scan")), 0);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_SMART_SCAN, 1, false), -EOPNOTSUPP);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_SMART_SCAN, 1, true), -EOPNOTSUPP);
-	assert_int_equal(access(knob_path(&s, "smart_scan"), F_OK), -1);
-	sysroot_free(&s);
+	assert_int_equal(unlink(knob_path(s, "smart_scan")), 0);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_SMART_SCAN, 1, false), -EOPNOTSUPP);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_SMART_SCAN, 1, true), -EOPNOTSUPP);
+	assert_int_equal(access(knob_path(s, "smart_scan"), F_OK), -1);
 }
 
 static void test_write_old_kernel(void **state)
 {
-	(void)state;
-	struct sysroot s;
-	sysroot_make(&s, "sys-ksm-old");
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_ADVISOR_MODE, 1, false), -EOPNOTSUPP);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_ADVISOR_MAX_CPU, 50, true), -EOPNOTSUPP);
-	assert_int_equal(access(knob_path(&s, "advisor_mode"), F_OK), -1);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_SLEEP_MILLISECS, 50, false), 0);
-	assert_string_equal(slurp(knob_path(&s, "sleep_millisecs")), "50");
-	sysroot_free(&s);
+	const struct sysroot *s = *state;
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_ADVISOR_MODE, 1, false), -EOPNOTSUPP);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_ADVISOR_MAX_CPU, 50, true), -EOPNOTSUPP);
+	assert_int_equal(access(knob_path(s, "advisor_mode"), F_OK), -1);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_SLEEP_MILLISECS, 50, false), 0);
+	assert_string_equal(slurp(knob_path(s, "sleep_millisecs")), "50");
 	assert_int_equal(ksm_write_knob("/nonexistent-memopt", KSM_F_RUN, 1, false), -EOPNOTSUPP);
 }
 
@@ -336,22 +348,20 @@ static void test_write_old_kernel(void **state)
  * files are pointed (symlinks in the temp copy) at kernel files of this test process only. */
 static void test_write_errors(void **state)
 {
-	(void)state;
-	struct sysroot s;
+	const struct sysroot *s = *state;
 	char orig[300];
-	sysroot_make(&s, "sys-ksm-full");
 
 	/* /dev/full: every write fails with ENOSPC */
-	assert_int_equal(unlink(knob_path(&s, "pages_to_scan")), 0);
-	assert_int_equal(symlink("/dev/full", knob_path(&s, "pages_to_scan")), 0);
-	assert_int_equal(ksm_write_knob(s.root, KSM_F_PAGES_TO_SCAN, 100, false), -ENOSPC);
+	assert_int_equal(unlink(knob_path(s, "pages_to_scan")), 0);
+	assert_int_equal(symlink("/dev/full", knob_path(s, "pages_to_scan")), 0);
+	assert_int_equal(ksm_write_knob(s->root, KSM_F_PAGES_TO_SCAN, 100, false), -ENOSPC);
 
 	/* the kernel refuses a value with EINVAL: our own oom_score_adj takes -1000..1000 only */
 	if (access("/proc/self/oom_score_adj", W_OK) == 0) {
 		char *before = strdup(slurp("/proc/self/oom_score_adj"));
-		assert_int_equal(unlink(knob_path(&s, "sleep_millisecs")), 0);
-		assert_int_equal(symlink("/proc/self/oom_score_adj", knob_path(&s, "sleep_millisecs")), 0);
-		assert_int_equal(ksm_write_knob(s.root, KSM_F_SLEEP_MILLISECS, 4000000, false), -EINVAL);
+		assert_int_equal(unlink(knob_path(s, "sleep_millisecs")), 0);
+		assert_int_equal(symlink("/proc/self/oom_score_adj", knob_path(s, "sleep_millisecs")), 0);
+		assert_int_equal(ksm_write_knob(s->root, KSM_F_SLEEP_MILLISECS, 4000000, false), -EINVAL);
 		assert_string_equal(slurp("/proc/self/oom_score_adj"), before);
 		free(before);
 	}
@@ -361,14 +371,13 @@ static void test_write_errors(void **state)
 	char *cf = slurp("/proc/self/coredump_filter");
 	if (cf && access("/proc/self/coredump_filter", W_OK) == 0) {
 		snprintf(orig, sizeof(orig), "0x%s", cf);
-		assert_int_equal(unlink(knob_path(&s, "stable_node_chains_prune_millisecs")), 0);
+		assert_int_equal(unlink(knob_path(s, "stable_node_chains_prune_millisecs")), 0);
 		assert_int_equal(symlink("/proc/self/coredump_filter",
-					 knob_path(&s, "stable_node_chains_prune_millisecs")), 0);
-		int r = ksm_write_knob(s.root, KSM_F_STABLE_NODE_CHAINS_PRUNE_MILLISECS, 16, false);
+					 knob_path(s, "stable_node_chains_prune_millisecs")), 0);
+		int r = ksm_write_knob(s->root, KSM_F_STABLE_NODE_CHAINS_PRUNE_MILLISECS, 16, false);
 		put_file("/proc/self/coredump_filter", orig);
 		assert_int_equal(r, -EIO);
 	}
-	sysroot_free(&s);
 }
 
 static void test_parse_proc_stat(void **state)
@@ -512,10 +521,10 @@ int main(void)
 		cmocka_unit_test(test_read_garbled),
 		cmocka_unit_test(test_read_missing),
 		cmocka_unit_test(test_read_real_sys),
-		cmocka_unit_test(test_advisor_mode_forms),
-		cmocka_unit_test(test_write),
-		cmocka_unit_test(test_write_old_kernel),
-		cmocka_unit_test(test_write_errors),
+		cmocka_unit_test_setup_teardown(test_advisor_mode_forms, setup_full, teardown_copy),
+		cmocka_unit_test_setup_teardown(test_write, setup_full, teardown_copy),
+		cmocka_unit_test_setup_teardown(test_write_old_kernel, setup_old, teardown_copy),
+		cmocka_unit_test_setup_teardown(test_write_errors, setup_full, teardown_copy),
 		cmocka_unit_test(test_parse_proc_stat),
 		cmocka_unit_test(test_read_proc_fixture),
 		cmocka_unit_test(test_list_procs_fixture),

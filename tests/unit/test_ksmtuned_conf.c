@@ -45,7 +45,8 @@ void log_msg(int level, const char *fmt, ...)
 	/* Every message must be printable: hostile bytes are never echoed raw. */
 	for (const char *p = line; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			fail_msg("unprintable byte 0x%02x in log message: %s", (unsigned)(unsigned char)*p, line);
+			fail_msg("unprintable byte 0x%02x in log message: %s", (unsigned)(unsigned char)*p,
+				 line);
 	loglen += (size_t)snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%d %s\n", level, line);
 	if (loglen >= sizeof(logbuf))
 		loglen = sizeof(logbuf) - 1;
@@ -133,7 +134,8 @@ static void test_stock_file_changes_nothing(void **state UNUSED)
 
 	cfg_defaults(&c);
 	log_reset();
-	assert_int_equal(ksmtuned_conf_import(fixture("ksmtuned-stock.conf", path, sizeof(path)), 16 * GIB_KIB, &c), 0);
+	assert_int_equal(
+	    ksmtuned_conf_import(fixture("ksmtuned-stock.conf", path, sizeof(path)), 16 * GIB_KIB, &c), 0);
 	assert_unchanged(&c);
 	assert_int_equal(nwarn, 0);
 }
@@ -164,8 +166,8 @@ static void test_custom_file(void **state UNUSED)
 	/* Not applied, each with a notice saying why. */
 	snprintf(want, sizeof(want), "%s:2: KSM_MONITOR_INTERVAL accepted but not used", path);
 	assert_log_has(want);
-	snprintf(want, sizeof(want), "%s:4: KSM_NPAGES_BOOST accepted but not used: memopt computes pages_to_scan",
-		 path);
+	snprintf(want, sizeof(want),
+		 "%s:4: KSM_NPAGES_BOOST accepted but not used: memopt computes pages_to_scan", path);
 	assert_log_has(want);
 	snprintf(want, sizeof(want), "%s:5: KSM_NPAGES_DECAY accepted but not used", path);
 	assert_log_has(want);
@@ -192,6 +194,9 @@ static void test_hostile_fixture(void **state UNUSED)
 	assert_int_equal(ksmtuned_conf_import(path, 16 * GIB_KIB, &c), 1);
 	assert_int_equal(c.ksm.max_pages_to_scan, 1250);
 	/* Lines 2..11 each refused with a warning naming file:line. */
+	snprintf(want, sizeof(want),
+		 "%s:6: refusing line 'KSM_NPAGES_MAX='12'50': value mixes quoted and unquoted parts", path);
+	assert_log_has(want);
 	for (line = 2; line <= 11; line++) {
 		snprintf(want, sizeof(want), "%d %s:%d: ", LOG_WARNING, path, line);
 		assert_log_has(want);
@@ -205,63 +210,63 @@ static void test_hostile_lines(void **state UNUSED)
 	static const struct {
 		const char *line, *why;
 	} cases[] = {
-		{"KSM_NPAGES_MAX=$(reboot)", "contains '$'"},
-		{"KSM_NPAGES_MAX=${X:-5}", "contains '$'"},
-		{"KSM_NPAGES_MAX=$X", "contains '$'"},
-		{"KSM_NPAGES_MAX=`reboot`", "backquote"},
-		{"KSM_NPAGES_MAX=1250; reboot", "contains ';'"},
-		{"KSM_NPAGES_MAX=1250 && reboot", "contains '&'"},
-		{"KSM_NPAGES_MAX=1250 & reboot", "contains '&'"},
-		{"KSM_NPAGES_MAX=1250 | tee /x", "contains '|'"},
-		{"KSM_NPAGES_MAX=1250 || reboot", "contains '|'"},
-		{"KSM_NPAGES_MAX=1250 > /etc/passwd", "shell syntax"},
-		{"KSM_NPAGES_MAX=(1 2)", "shell syntax"},
-		{"KSM_NPAGES_MAX=1250\\", "backslash"},
-		{"KSM_NPAGES_MAX=\"1\\\"\"", "backslash"},
-		{"KSM_NPAGES_MAX='12'50", "mixes quoted and unquoted"},
-		{"KSM_NPAGES_MAX=12'50'", "mixes quoted and unquoted"},
-		{"KSM_NPAGES_MAX=\"12\"'50'", "mixes quoted and unquoted"},
-		{"KSM_NPAGES_MAX=\"1250", "unbalanced quote"},
-		{"KSM_NPAGES_MAX='1250", "unbalanced quote"},
-		{"KSM_NPAGES_MAX=1250'", "unbalanced quote"},
-		{"KSM_NPAGES_MAX=\"1250\"x y", "mixes quoted and unquoted"},
-		{"KSM_NPAGES_MAX=\"1250\"/", "mixes quoted and unquoted"},
-		{"KSM_NPAGES_MAX=\"1250\"*", "unexpected text after the closing quote"},
-		{"rm -rf /", "not a NAME=VALUE assignment"},
-		{". /etc/evil.conf", "not a NAME=VALUE assignment"},
-		{"source /etc/evil.conf", "not a NAME=VALUE assignment"},
-		{"export", "not a NAME=VALUE assignment"},
-		{"KSM_NPAGES_MAX = 1250", "not a NAME=VALUE assignment"},
-		{"1KSM=5", "not a NAME=VALUE assignment"},
-		{"alias ls=rm", "not a NAME=VALUE assignment"},
-		{"KSM_NPAGES_MAX=1250 rm -rf /", "text after the value"},
-		{"KSM_NPAGES_MAX=1250 KSM_NPAGES_MIN=5", "text after the value"},
-		{"KSM_NPAGES_MAX=*", "characters the shell would expand"},
-		{"KSM_NPAGES_MAX=~root", "characters the shell would expand"},
-		{"KSM_NPAGES_MAX=12#50", "characters the shell would expand"},
-		{"KSM_NPAGES_MAX=1\x01", "control characters"},
-		{"KSM_NPAGES_MAX=1\x1b[31m", "control characters"},
-		{"KSM_NPAGES_MAX=1\xc3\xa9", "non-ASCII"},
-		{"KSM_NPAGES_MAX=1\x7f", "non-ASCII"},
-		{"KSM_NPAGES_MAX=-5", "negative number"},
-		{"KSM_NPAGES_MAX=99999999999999999999999", "number out of range"},
-		{"KSM_NPAGES_MAX=18446744073709551616", "number out of range"},
-		{"KSM_NPAGES_MAX=5000000", "number out of range"},
-		{"KSM_NPAGES_MAX=0", "number out of range"},
-		{"KSM_NPAGES_MIN=100001", "number out of range"},
-		{"KSM_THRES_COEF=101", "number out of range"},
-		{"KSM_NPAGES_MAX=12ab", "not a number"},
-		{"KSM_NPAGES_MAX=0x100", "not a number"},
-		{"KSM_NPAGES_MAX=1.5", "not a number"},
-		{"KSM_NPAGES_MAX=\" \"", "not a number"},
-		{"KSM_NPAGES_MAX=", "empty value"},
-		{"KSM_NPAGES_MAX=\"\"", "empty value"},
-		{"KSM_NPAGES_BOOST=lots", "not a number"},
-		{"DEBUG=yes", "not a number"},
-		{"DEBUG=2", "number out of range"},
-		{"FOO=1", "unknown setting 'FOO'"},
-		{"PATH=/tmp/evil", "unknown setting 'PATH'"},
-		{"LD_PRELOAD=/tmp/evil.so", "unknown setting 'LD_PRELOAD'"},
+	    {"KSM_NPAGES_MAX=$(reboot)", "contains '$'"},
+	    {"KSM_NPAGES_MAX=${X:-5}", "contains '$'"},
+	    {"KSM_NPAGES_MAX=$X", "contains '$'"},
+	    {"KSM_NPAGES_MAX=`reboot`", "backquote"},
+	    {"KSM_NPAGES_MAX=1250; reboot", "contains ';'"},
+	    {"KSM_NPAGES_MAX=1250 && reboot", "contains '&'"},
+	    {"KSM_NPAGES_MAX=1250 & reboot", "contains '&'"},
+	    {"KSM_NPAGES_MAX=1250 | tee /x", "contains '|'"},
+	    {"KSM_NPAGES_MAX=1250 || reboot", "contains '|'"},
+	    {"KSM_NPAGES_MAX=1250 > /etc/passwd", "shell syntax"},
+	    {"KSM_NPAGES_MAX=(1 2)", "shell syntax"},
+	    {"KSM_NPAGES_MAX=1250\\", "backslash"},
+	    {"KSM_NPAGES_MAX=\"1\\\"\"", "backslash"},
+	    {"KSM_NPAGES_MAX='12'50", "mixes quoted and unquoted"},
+	    {"KSM_NPAGES_MAX=12'50'", "mixes quoted and unquoted"},
+	    {"KSM_NPAGES_MAX=\"12\"'50'", "mixes quoted and unquoted"},
+	    {"KSM_NPAGES_MAX=\"1250", "unbalanced quote"},
+	    {"KSM_NPAGES_MAX='1250", "unbalanced quote"},
+	    {"KSM_NPAGES_MAX=1250'", "unbalanced quote"},
+	    {"KSM_NPAGES_MAX=\"1250\"x y", "mixes quoted and unquoted"},
+	    {"KSM_NPAGES_MAX=\"1250\"/", "mixes quoted and unquoted"},
+	    {"KSM_NPAGES_MAX=\"1250\"*", "unexpected text after the closing quote"},
+	    {"rm -rf /", "not a NAME=VALUE assignment"},
+	    {". /etc/evil.conf", "not a NAME=VALUE assignment"},
+	    {"source /etc/evil.conf", "not a NAME=VALUE assignment"},
+	    {"export", "not a NAME=VALUE assignment"},
+	    {"KSM_NPAGES_MAX = 1250", "not a NAME=VALUE assignment"},
+	    {"1KSM=5", "not a NAME=VALUE assignment"},
+	    {"alias ls=rm", "not a NAME=VALUE assignment"},
+	    {"KSM_NPAGES_MAX=1250 rm -rf /", "text after the value"},
+	    {"KSM_NPAGES_MAX=1250 KSM_NPAGES_MIN=5", "text after the value"},
+	    {"KSM_NPAGES_MAX=*", "characters the shell would expand"},
+	    {"KSM_NPAGES_MAX=~root", "characters the shell would expand"},
+	    {"KSM_NPAGES_MAX=12#50", "characters the shell would expand"},
+	    {"KSM_NPAGES_MAX=1\x01", "control characters"},
+	    {"KSM_NPAGES_MAX=1\x1b[31m", "control characters"},
+	    {"KSM_NPAGES_MAX=1\xc3\xa9", "non-ASCII"},
+	    {"KSM_NPAGES_MAX=1\x7f", "non-ASCII"},
+	    {"KSM_NPAGES_MAX=-5", "negative number"},
+	    {"KSM_NPAGES_MAX=99999999999999999999999", "number out of range"},
+	    {"KSM_NPAGES_MAX=18446744073709551616", "number out of range"},
+	    {"KSM_NPAGES_MAX=5000000", "number out of range"},
+	    {"KSM_NPAGES_MAX=0", "number out of range"},
+	    {"KSM_NPAGES_MIN=100001", "number out of range"},
+	    {"KSM_THRES_COEF=101", "number out of range"},
+	    {"KSM_NPAGES_MAX=12ab", "not a number"},
+	    {"KSM_NPAGES_MAX=0x100", "not a number"},
+	    {"KSM_NPAGES_MAX=1.5", "not a number"},
+	    {"KSM_NPAGES_MAX=\" \"", "not a number"},
+	    {"KSM_NPAGES_MAX=", "empty value"},
+	    {"KSM_NPAGES_MAX=\"\"", "empty value"},
+	    {"KSM_NPAGES_BOOST=lots", "not a number"},
+	    {"DEBUG=yes", "not a number"},
+	    {"DEBUG=2", "number out of range"},
+	    {"FOO=1", "unknown setting 'FOO'"},
+	    {"PATH=/tmp/evil", "unknown setting 'PATH'"},
+	    {"LD_PRELOAD=/tmp/evil.so", "unknown setting 'LD_PRELOAD'"},
 	};
 	size_t i;
 
@@ -292,18 +297,18 @@ static void test_accepted_forms(void **state UNUSED)
 		const char *line;
 		uint64_t max_pages;
 	} cases[] = {
-		{"KSM_NPAGES_MAX=1250", 1250},
-		{"KSM_NPAGES_MAX=\"1250\"", 1250},
-		{"KSM_NPAGES_MAX='1250'", 1250},
-		{"export KSM_NPAGES_MAX=1250", 1250},
-		{"  export \t KSM_NPAGES_MAX=\"1250\"  # a comment", 1250},
-		{"KSM_NPAGES_MAX=1250# not a comment in sh, but '#' is refused unquoted", 0},
-		{"KSM_NPAGES_MAX=1250 # comment", 1250},
-		{"KSM_NPAGES_MAX=1250\t", 1250},
-		{"KSM_NPAGES_MAX=1250\r", 1250},
-		{"KSM_NPAGES_MAX=001250", 1250},
-		{"KSM_NPAGES_MAX=\" 1250 \"", 1250},
-		{"KSM_NPAGES_MAX=1000000", 1000000},
+	    {"KSM_NPAGES_MAX=1250", 1250},
+	    {"KSM_NPAGES_MAX=\"1250\"", 1250},
+	    {"KSM_NPAGES_MAX='1250'", 1250},
+	    {"export KSM_NPAGES_MAX=1250", 1250},
+	    {"  export \t KSM_NPAGES_MAX=\"1250\"  # a comment", 1250},
+	    {"KSM_NPAGES_MAX=1250# not a comment in sh, but '#' is refused unquoted", 0},
+	    {"KSM_NPAGES_MAX=1250 # comment", 1250},
+	    {"KSM_NPAGES_MAX=1250\t", 1250},
+	    {"KSM_NPAGES_MAX=1250\r", 1250},
+	    {"KSM_NPAGES_MAX=001250", 1250},
+	    {"KSM_NPAGES_MAX=\" 1250 \"", 1250},
+	    {"KSM_NPAGES_MAX=1000000", 1000000},
 	};
 	size_t i;
 
@@ -354,7 +359,8 @@ static void test_thresholds(void **state UNUSED)
 
 	/* COEF 0 and CONST 0: start 0, stop still above it. */
 	cfg_defaults(&c);
-	assert_int_equal(ksmtuned_conf_import(write_text("KSM_THRES_COEF=0\nKSM_THRES_CONST=0\n"), 10000, &c), 2);
+	assert_int_equal(ksmtuned_conf_import(write_text("KSM_THRES_COEF=0\nKSM_THRES_CONST=0\n"), 10000, &c),
+			 2);
 	assert_int_equal(c.ksm.start_avail.kib, 0);
 	assert_int_equal(c.ksm.stop_avail.kib, 1000);
 
@@ -366,7 +372,8 @@ static void test_thresholds(void **state UNUSED)
 	/* MemTotal unknown: thresholds and sleep can't be computed, a warning each, nothing changed. */
 	cfg_defaults(&c);
 	log_reset();
-	assert_int_equal(ksmtuned_conf_import(write_text("KSM_THRES_COEF=10\nKSM_SLEEP_MSEC=10\n"), 0, &c), 0);
+	assert_int_equal(ksmtuned_conf_import(write_text("KSM_THRES_COEF=10\nKSM_SLEEP_MSEC=10\n"), 0, &c),
+			 0);
 	assert_unchanged(&c);
 	assert_int_equal(nwarn, 2);
 	assert_log_has("MemTotal unknown");
@@ -377,13 +384,12 @@ static void test_sleep_scaling(void **state UNUSED)
 	static const struct {
 		uint64_t sleep, mem_kib, want;
 	} cases[] = {
-		{10, 16 * GIB_KIB, 10},   /* the reference host */
-		{10, 64 * GIB_KIB, 10},   /* 2.5 ms, raised to ksmtuned's floor of 10 */
-		{10, 1 * GIB_KIB, 160},   /* smaller hosts sleep more */
-		{100, 4 * GIB_KIB, 400},
-		{0, 16 * GIB_KIB, 10},
-		{1000, 1024, 10000},      /* 16384000 ms, capped at memopt's maximum */
-		{1000000, 1, 10000},      /* no overflow */
+	    {10, 16 * GIB_KIB, 10}, /* the reference host */
+	    {10, 64 * GIB_KIB, 10}, /* 2.5 ms, raised to ksmtuned's floor of 10 */
+	    {10, 1 * GIB_KIB, 160}, /* smaller hosts sleep more */
+	    {100, 4 * GIB_KIB, 400}, {0, 16 * GIB_KIB, 10},
+	    {1000, 1024, 10000}, /* 16384000 ms, capped at memopt's maximum */
+	    {1000000, 1, 10000}, /* no overflow */
 	};
 	size_t i;
 
@@ -395,9 +401,9 @@ static void test_sleep_scaling(void **state UNUSED)
 		cfg_defaults(&c);
 		assert_int_equal(ksmtuned_conf_import(write_text(text), cases[i].mem_kib, &c), 1);
 		if (c.ksm.sleep_ms != cases[i].want)
-			fail_msg("SLEEP_MSEC=%llu on %llu KiB: sleep_ms=%llu, want %llu", (unsigned long long)cases[i].sleep,
-				 (unsigned long long)cases[i].mem_kib, (unsigned long long)c.ksm.sleep_ms,
-				 (unsigned long long)cases[i].want);
+			fail_msg("SLEEP_MSEC=%llu on %llu KiB: sleep_ms=%llu, want %llu",
+				 (unsigned long long)cases[i].sleep, (unsigned long long)cases[i].mem_kib,
+				 (unsigned long long)c.ksm.sleep_ms, (unsigned long long)cases[i].want);
 	}
 }
 
@@ -424,8 +430,9 @@ static void test_npages_consistency(void **state UNUSED)
 	/* Both, inconsistent: both skipped with a warning. */
 	cfg_defaults(&c);
 	log_reset();
-	assert_int_equal(ksmtuned_conf_import(write_text("KSM_NPAGES_MIN=500\nKSM_NPAGES_MAX=100\n"), 16 * GIB_KIB, &c),
-			 0);
+	assert_int_equal(
+	    ksmtuned_conf_import(write_text("KSM_NPAGES_MIN=500\nKSM_NPAGES_MAX=100\n"), 16 * GIB_KIB, &c),
+	    0);
 	assert_unchanged(&c);
 	assert_int_equal(nwarn, 1);
 	assert_log_has("KSM_NPAGES_MIN (500) is above KSM_NPAGES_MAX (100), both skipped");
@@ -434,7 +441,7 @@ static void test_npages_consistency(void **state UNUSED)
 	cfg_defaults(&c);
 	assert_int_equal(ksmtuned_conf_import(write_text("KSM_NPAGES_MAX=100\nKSM_NPAGES_MAX=200\n"
 							 "KSM_NPAGES_MAX=$(reboot)\n"),
-					     16 * GIB_KIB, &c),
+					      16 * GIB_KIB, &c),
 			 1);
 	assert_int_equal(c.ksm.max_pages_to_scan, 200);
 }
@@ -476,7 +483,8 @@ static void test_huge_line_nul_and_garbage(void **state UNUSED)
 	assert_int_equal(nwarn, 1);
 
 	/* NUL bytes: that line is skipped (the shell would see a different value than we do). */
-	static const char nul[] = "KSM_NPAGES_MAX=12\0" "00\nKSM_NPAGES_MIN=50\n";
+	static const char nul[] = "KSM_NPAGES_MAX=12\0"
+				  "00\nKSM_NPAGES_MIN=50\n";
 	cfg_defaults(&c);
 	log_reset();
 	path = write_file("nul.conf", nul, sizeof(nul) - 1);
@@ -503,7 +511,8 @@ static void test_huge_line_nul_and_garbage(void **state UNUSED)
 	memset(big, '#', 1024 * 1024 + 1);
 	cfg_defaults(&c);
 	log_reset();
-	assert_int_equal(ksmtuned_conf_import(write_file("big.conf", big, 1024 * 1024 + 1), 16 * GIB_KIB, &c), -EFBIG);
+	assert_int_equal(ksmtuned_conf_import(write_file("big.conf", big, 1024 * 1024 + 1), 16 * GIB_KIB, &c),
+			 -EFBIG);
 	assert_unchanged(&c);
 	/* Exactly 1 MiB of comments is fine. */
 	assert_int_equal(ksmtuned_conf_import(write_file("big.conf", big, 1024 * 1024), 16 * GIB_KIB, &c), 0);
@@ -522,22 +531,26 @@ static void test_unreadable(void **state UNUSED)
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(ksmtuned_conf_import(path, 16 * GIB_KIB, &c), -EINVAL);
 	assert_unchanged(&c);
+	/* The same for memoptd.conf. */
+	char err[CFG_ERR_MAX];
+	assert_int_equal(cfg_parse_file(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stock_file_changes_nothing),
-		cmocka_unit_test(test_custom_file),
-		cmocka_unit_test(test_hostile_fixture),
-		cmocka_unit_test(test_hostile_lines),
-		cmocka_unit_test(test_accepted_forms),
-		cmocka_unit_test(test_thresholds),
-		cmocka_unit_test(test_sleep_scaling),
-		cmocka_unit_test(test_npages_consistency),
-		cmocka_unit_test(test_debug),
-		cmocka_unit_test(test_huge_line_nul_and_garbage),
-		cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_stock_file_changes_nothing),
+	    cmocka_unit_test(test_custom_file),
+	    cmocka_unit_test(test_hostile_fixture),
+	    cmocka_unit_test(test_hostile_lines),
+	    cmocka_unit_test(test_accepted_forms),
+	    cmocka_unit_test(test_thresholds),
+	    cmocka_unit_test(test_sleep_scaling),
+	    cmocka_unit_test(test_npages_consistency),
+	    cmocka_unit_test(test_debug),
+	    cmocka_unit_test(test_huge_line_nul_and_garbage),
+	    cmocka_unit_test(test_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

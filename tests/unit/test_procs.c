@@ -99,8 +99,8 @@ static void test_parse_stat_evil_comm(void **state)
 
 	/* comm is capped, not overflowed */
 	char longc[512];
-	int n = snprintf(longc, sizeof(longc), "9 (%0200d) S 1 5 5 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 12 0 3 0\n",
-			 0);
+	const char *tail = "S 1 5 5 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 12 0 3 0\n";
+	int n = snprintf(longc, sizeof(longc), "9 (%0200d) %s", 0, tail);
 	assert_true(n > 0);
 	assert_int_equal(proc_parse_stat(longc, (size_t)n, &st), 0);
 	assert_int_equal(strlen(st.comm), PROC_COMM_MAX - 1);

@@ -135,8 +135,10 @@ static void test_record_survives_reopen(void **state UNUSED)
 	struct st_journal *st = open_ok(tmpdir);
 	const struct st_entry *e;
 
-	assert_int_equal(st_record(st, "ksm.pages_to_scan", "ksm", "/sys/kernel/mm/ksm/pages_to_scan", "100", 2), 0);
-	assert_int_equal(st_record(st, "ksm.advisor_mode", "ksm", "/sys/kernel/mm/ksm/advisor_mode", "none", 1), 0);
+	assert_int_equal(
+	    st_record(st, "ksm.pages_to_scan", "ksm", "/sys/kernel/mm/ksm/pages_to_scan", "100", 2), 0);
+	assert_int_equal(
+	    st_record(st, "ksm.advisor_mode", "ksm", "/sys/kernel/mm/ksm/advisor_mode", "none", 1), 0);
 	assert_int_equal(st_record(st, "sysctl.vm.swappiness", "sysctl", "/proc/sys/vm/swappiness",
 				   "weird \"quoted\" \\ value\twith tab", -3),
 			 0);
@@ -333,45 +335,54 @@ struct corrupt_case {
 static void test_corrupt_files(void **state UNUSED)
 {
 	static const struct corrupt_case cases[] = {
-		{"", "empty file"},
-		{"{not json", "invalid JSON at offset 1"},
-		{"{\"v\":1,\"entries\":[{\"key\":\"k\",\"own", "truncated JSON (ends after 33 bytes)"},
-		{"{\"v\":1,\"entries\":[]", "truncated JSON (ends after 19 bytes)"},
-		{"[]", "not a JSON object"},
-		{"{\"v\":1,\"entries\":[]} trailing", "trailing data after the JSON object at offset 21"},
-		{"{\"entries\":[]}", "missing version \"v\""},
-		{"{\"v\":\"1\",\"entries\":[]}", "missing version \"v\""},
-		{"{\"v\":2,\"entries\":[]}", "unsupported version 2 (expected 1)"},
-		{"{\"v\":1}", "missing \"entries\" array"},
-		{"{\"v\":1,\"entries\":{}}", "missing \"entries\" array"},
-		{"{\"v\":1,\"entries\":[5]}", "entry 0: not an object"},
-		{"{\"v\":1,\"entries\":[{\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":0}]}",
-		 "entry 0: missing or invalid \"key\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":0}]}",
-		 "entry 0: missing or invalid \"key\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":0},"
-		 "{\"key\":\"b\",\"owner\":\"ksm\",\"value\":\"1\",\"order\":0}]}",
-		 "entry 1 (b): missing or invalid \"path\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"x\",\"value\":\"1\",\"order\":0}]}",
-		 "entry 0 (a): missing or invalid \"path\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":1,\"order\":0}]}",
-		 "entry 0 (a): missing or invalid \"value\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"a\\u0000b\",\"order\":0}]}",
-		 "entry 0 (a): missing or invalid \"value\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\"}]}",
-		 "entry 0 (a): missing or invalid \"order\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":1.5}]}",
-		 "entry 0 (a): missing or invalid \"order\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":9999999999}]}",
-		 "entry 0 (a): \"order\" out of range"},
-		{"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"a-much-too-long-owner\",\"path\":\"/x\",\"value\":\"1\","
-		 "\"order\":0}]}",
-		 "entry 0 (a): missing or invalid \"owner\""},
-		{"{\"v\":1,\"entries\":[{\"key\":\"k\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":0},"
-		 "{\"key\":\"k\",\"owner\":\"ksm\",\"path\":\"/y\",\"value\":\"2\",\"order\":0}]}",
-		 "entry 1: duplicate key 'k'"},
-		{"{\"v\":1,\"entries\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
-		 "invalid JSON at offset"},
+	    {"", "empty file"},
+	    {"{not json", "invalid JSON at offset 1"},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"k\",\"own", "truncated JSON (ends after 33 bytes)"},
+	    {"{\"v\":1,\"entries\":[]", "truncated JSON (ends after 19 bytes)"},
+	    {"[]", "not a JSON object"},
+	    {"{\"v\":1,\"entries\":[]} trailing", "trailing data after the JSON object at offset 21"},
+	    {"{\"entries\":[]}", "missing version \"v\""},
+	    {"{\"v\":\"1\",\"entries\":[]}", "missing version \"v\""},
+	    {"{\"v\":2,\"entries\":[]}", "unsupported version 2 (expected 1)"},
+	    {"{\"v\":1}", "missing \"entries\" array"},
+	    {"{\"v\":1,\"entries\":{}}", "missing \"entries\" array"},
+	    {"{\"v\":1,\"entries\":[5]}", "entry 0: not an object"},
+	    {"{\"v\":1,\"entries\":[{\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\",\"order\":0}]}",
+	     "entry 0: missing or invalid \"key\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":\"1\",\"order\":0}]}",
+	     "entry 0: missing or invalid \"key\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":\"1\",\"order\":0},"
+	     "{\"key\":\"b\",\"owner\":\"ksm\",\"value\":\"1\",\"order\":0}]}",
+	     "entry 1 (b): missing or invalid \"path\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"x\",\"value\":\"1\","
+	     "\"order\":0}]}",
+	     "entry 0 (a): missing or invalid \"path\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":1,\"order\":0}]}",
+	     "entry 0 (a): missing or invalid \"value\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":\"a\\u0000b\",\"order\":0}]}",
+	     "entry 0 (a): missing or invalid \"value\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/x\",\"value\":\"1\"}]}",
+	     "entry 0 (a): missing or invalid \"order\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":\"1\",\"order\":1.5}]}",
+	     "entry 0 (a): missing or invalid \"order\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":\"1\",\"order\":9999999999}]}",
+	     "entry 0 (a): \"order\" out of range"},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"a\",\"owner\":\"a-much-too-long-owner\",\"path\":\"/"
+	     "x\",\"value\":\"1\","
+	     "\"order\":0}]}",
+	     "entry 0 (a): missing or invalid \"owner\""},
+	    {"{\"v\":1,\"entries\":[{\"key\":\"k\",\"owner\":\"ksm\",\"path\":\"/"
+	     "x\",\"value\":\"1\",\"order\":0},"
+	     "{\"key\":\"k\",\"owner\":\"ksm\",\"path\":\"/y\",\"value\":\"2\",\"order\":0}]}",
+	     "entry 1: duplicate key 'k'"},
+	    {"{\"v\":1,\"entries\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+	     "invalid JSON at offset"},
 	};
 	size_t i;
 
@@ -382,7 +393,8 @@ static void test_corrupt_files(void **state UNUSED)
 
 		put(file, cases[i].text);
 		snprintf(want, sizeof(want), "%s: %s", file, cases[i].msg);
-		if (st_open(tmpdir, &st, err, sizeof(err)) != -EBADMSG || strncmp(err, want, strlen(want)) != 0)
+		if (st_open(tmpdir, &st, err, sizeof(err)) != -EBADMSG ||
+		    strncmp(err, want, strlen(want)) != 0)
 			fail_msg("case %zu: got '%s', want '%s'", i, err, want);
 		/* ret untouched, and the corrupt file is kept as it was. */
 		assert_ptr_equal(st, (struct st_journal *)0x1);
@@ -506,21 +518,21 @@ static void test_write_value_procfs(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_creates_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_survives_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_first_original_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_rejects_bad_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_failure_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_in_order_and_forget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_failure_keeps_entry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_dry_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unusable_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_value, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_value_bracketed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_value_procfs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_creates_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_survives_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_original_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_rejects_bad_args, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_failure_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_in_order_and_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_failure_keeps_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_dry_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unusable_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_value, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_value_bracketed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_value_procfs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

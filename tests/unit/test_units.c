@@ -17,31 +17,31 @@ static void test_size_valid(void **state __attribute__((unused)))
 		const char *in;
 		uint64_t kib;
 	} cases[] = {
-		{"0", 0},
-		{"1023", 0},                 /* bytes, rounded down to KiB */
-		{"1024", 1},
-		{"4096b", 4},
-		{"4096 bytes", 4},
-		{"4k", 4},
-		{"4K", 4},
-		{"4KiB", 4},
-		{"4KB", 4},                  /* KB is binary too */
-		{"16384k", 16384},
-		{"512M", 512 * 1024},
-		{"512MB", 512 * 1024},
-		{"512mib", 512 * 1024},
-		{"4G", 4ULL * 1024 * 1024},
-		{"4GiB", 4ULL * 1024 * 1024},
-		{"1.5G", 1572864},
-		{"0.5k", 0},                 /* 512 bytes */
-		{"1.5k", 1},
-		{"2T", 2ULL << 30},
-		{"  4G  ", 4ULL * 1024 * 1024},
-		{"\t4 G\n", 4ULL * 1024 * 1024},
-		{"007M", 7 * 1024},
-		{"0.0009765625M", 1},        /* exactly 1 KiB */
-		{"16777215T", 16777215ULL << 30}, /* just under 2^64 bytes */
-		{"18446744073709551615", 18014398509481983ULL}, /* UINT64_MAX bytes */
+	    {"0", 0},
+	    {"1023", 0}, /* bytes, rounded down to KiB */
+	    {"1024", 1},
+	    {"4096b", 4},
+	    {"4096 bytes", 4},
+	    {"4k", 4},
+	    {"4K", 4},
+	    {"4KiB", 4},
+	    {"4KB", 4}, /* KB is binary too */
+	    {"16384k", 16384},
+	    {"512M", 512 * 1024},
+	    {"512MB", 512 * 1024},
+	    {"512mib", 512 * 1024},
+	    {"4G", 4ULL * 1024 * 1024},
+	    {"4GiB", 4ULL * 1024 * 1024},
+	    {"1.5G", 1572864},
+	    {"0.5k", 0}, /* 512 bytes */
+	    {"1.5k", 1},
+	    {"2T", 2ULL << 30},
+	    {"  4G  ", 4ULL * 1024 * 1024},
+	    {"\t4 G\n", 4ULL * 1024 * 1024},
+	    {"007M", 7 * 1024},
+	    {"0.0009765625M", 1},			    /* exactly 1 KiB */
+	    {"16777215T", 16777215ULL << 30},		    /* just under 2^64 bytes */
+	    {"18446744073709551615", 18014398509481983ULL}, /* UINT64_MAX bytes */
 	};
 	size_t i;
 
@@ -61,29 +61,29 @@ static void test_size_invalid(void **state __attribute__((unused)))
 		const char *in;
 		int err;
 	} cases[] = {
-		{"", -EINVAL},
-		{"   ", -EINVAL},
-		{"G", -EINVAL},
-		{"-1", -EINVAL},
-		{"-1G", -EINVAL},
-		{"+1G", -EINVAL},
-		{"1.5", -EINVAL},          /* fraction of a byte */
-		{"1.G", -EINVAL},
-		{".5G", -EINVAL},
-		{"1..5G", -EINVAL},
-		{"4X", -EINVAL},
-		{"4GG", -EINVAL},
-		{"4 G B", -EINVAL},
-		{"4G5", -EINVAL},
-		{"0x10", -EINVAL},
-		{"1e3", -EINVAL},
-		{"12%", -EINVAL},
-		{"4P", -EINVAL},
-		{"4G\x01", -EINVAL},
-		{"16777216T", -ERANGE},    /* 2^64 bytes */
-		{"18446744073709551616", -ERANGE},
-		{"99999999999999999999999999999999G", -ERANGE},
-		{"1.5T5", -EINVAL},
+	    {"", -EINVAL},
+	    {"   ", -EINVAL},
+	    {"G", -EINVAL},
+	    {"-1", -EINVAL},
+	    {"-1G", -EINVAL},
+	    {"+1G", -EINVAL},
+	    {"1.5", -EINVAL}, /* fraction of a byte */
+	    {"1.G", -EINVAL},
+	    {".5G", -EINVAL},
+	    {"1..5G", -EINVAL},
+	    {"4X", -EINVAL},
+	    {"4GG", -EINVAL},
+	    {"4 G B", -EINVAL},
+	    {"4G5", -EINVAL},
+	    {"0x10", -EINVAL},
+	    {"1e3", -EINVAL},
+	    {"12%", -EINVAL},
+	    {"4P", -EINVAL},
+	    {"4G\x01", -EINVAL},
+	    {"16777216T", -ERANGE}, /* 2^64 bytes */
+	    {"18446744073709551616", -ERANGE},
+	    {"99999999999999999999999999999999G", -ERANGE},
+	    {"1.5T5", -EINVAL},
 	};
 	size_t i;
 
@@ -92,8 +92,8 @@ static void test_size_invalid(void **state __attribute__((unused)))
 		int r = unit_parse_size_kib(cases[i].in, &v);
 
 		if (r != cases[i].err || v != SENTINEL)
-			fail_msg("'%s': r=%d v=%llu, expected %d and untouched", cases[i].in, r, (unsigned long long)v,
-				 cases[i].err);
+			fail_msg("'%s': r=%d v=%llu, expected %d and untouched", cases[i].in, r,
+				 (unsigned long long)v, cases[i].err);
 	}
 	assert_int_equal(unit_parse_size_kib(NULL, &(uint64_t){0}), -EINVAL);
 }
@@ -174,7 +174,8 @@ static void test_msize(void **state __attribute__((unused)))
 	/* Resolution against MemTotal. */
 	assert_int_equal(msize_resolve_kib(&(struct msize){.is_percent = true, .ppm = 200000}, 16ULL << 20),
 			 (16ULL << 20) / 5);
-	assert_int_equal(msize_resolve_kib(&(struct msize){.is_percent = false, .kib = 1234}, 16ULL << 20), 1234);
+	assert_int_equal(msize_resolve_kib(&(struct msize){.is_percent = false, .kib = 1234}, 16ULL << 20),
+			 1234);
 	assert_int_equal(msize_resolve_kib(&(struct msize){.is_percent = true, .ppm = 1000000}, UINT64_MAX),
 			 UINT64_MAX);
 	assert_int_equal(msize_resolve_kib(&(struct msize){.is_percent = true, .ppm = 500000}, UINT64_MAX),
@@ -188,30 +189,30 @@ static void test_duration(void **state __attribute__((unused)))
 		int r;
 		uint64_t ms;
 	} cases[] = {
-		{"250ms", 0, 250},
-		{"2s", 0, 2000},
-		{"2", 0, 2000},
-		{"1.5", 0, 1500},
-		{"1.5s", 0, 1500},
-		{"0.0005s", 0, 0},
-		{"5m", 0, 300000},
-		{"1h", 0, 3600000},
-		{" 60s ", 0, 60000},
-		{"0", 0, 0},
-		{"2 s", 0, 2000},
-		{"1.5ms", 0, 1},
-		{"5M", -EINVAL, 0},
-		{"2S", -EINVAL, 0},
-		{"1d", -EINVAL, 0},
-		{"-2s", -EINVAL, 0},
-		{"s", -EINVAL, 0},
-		{"2sec", -EINVAL, 0},
-		{"1m30s", -EINVAL, 0},
-		{"", -EINVAL, 0},
-		{"18446744073709551615ms", 0, UINT64_MAX},
-		{"18446744073709551616ms", -ERANGE, 0},
-		{"18446744073709551615s", -ERANGE, 0},
-		{"5124095576030432h", -ERANGE, 0},
+	    {"250ms", 0, 250},
+	    {"2s", 0, 2000},
+	    {"2", 0, 2000},
+	    {"1.5", 0, 1500},
+	    {"1.5s", 0, 1500},
+	    {"0.0005s", 0, 0},
+	    {"5m", 0, 300000},
+	    {"1h", 0, 3600000},
+	    {" 60s ", 0, 60000},
+	    {"0", 0, 0},
+	    {"2 s", 0, 2000},
+	    {"1.5ms", 0, 1},
+	    {"5M", -EINVAL, 0},
+	    {"2S", -EINVAL, 0},
+	    {"1d", -EINVAL, 0},
+	    {"-2s", -EINVAL, 0},
+	    {"s", -EINVAL, 0},
+	    {"2sec", -EINVAL, 0},
+	    {"1m30s", -EINVAL, 0},
+	    {"", -EINVAL, 0},
+	    {"18446744073709551615ms", 0, UINT64_MAX},
+	    {"18446744073709551616ms", -ERANGE, 0},
+	    {"18446744073709551615s", -ERANGE, 0},
+	    {"5124095576030432h", -ERANGE, 0},
 	};
 	size_t i;
 
@@ -221,8 +222,8 @@ static void test_duration(void **state __attribute__((unused)))
 		uint64_t want = cases[i].r == 0 ? cases[i].ms : SENTINEL;
 
 		if (r != cases[i].r || v != want)
-			fail_msg("'%s': r=%d v=%llu, expected r=%d v=%llu", cases[i].in, r, (unsigned long long)v,
-				 cases[i].r, (unsigned long long)want);
+			fail_msg("'%s': r=%d v=%llu, expected r=%d v=%llu", cases[i].in, r,
+				 (unsigned long long)v, cases[i].r, (unsigned long long)want);
 	}
 }
 
@@ -286,16 +287,17 @@ static void test_format(void **state __attribute__((unused)))
 	assert_string_equal(unit_format_kib(1572864, buf, sizeof(buf)), "1536M");
 	assert_string_equal(unit_format_kib(3ULL << 30, buf, sizeof(buf)), "3T");
 	assert_string_equal(unit_format_kib(5ULL << 40, buf, sizeof(buf)), "5120T");
-	assert_string_equal(unit_format_msize(&(struct msize){.is_percent = true, .ppm = 750000}, buf, sizeof(buf)),
-			    "75%");
-	assert_string_equal(unit_format_msize(&(struct msize){.is_percent = true, .ppm = 125000}, buf, sizeof(buf)),
-			    "12.5%");
-	assert_string_equal(unit_format_msize(&(struct msize){.is_percent = true, .ppm = 1}, buf, sizeof(buf)),
-			    "0.0001%");
-	assert_string_equal(unit_format_msize(&(struct msize){.is_percent = true, .ppm = 123450}, buf, sizeof(buf)),
-			    "12.345%");
-	assert_string_equal(unit_format_msize(&(struct msize){.is_percent = false, .kib = 2048}, buf, sizeof(buf)),
-			    "2M");
+	assert_string_equal(
+	    unit_format_msize(&(struct msize){.is_percent = true, .ppm = 750000}, buf, sizeof(buf)), "75%");
+	assert_string_equal(
+	    unit_format_msize(&(struct msize){.is_percent = true, .ppm = 125000}, buf, sizeof(buf)), "12.5%");
+	assert_string_equal(
+	    unit_format_msize(&(struct msize){.is_percent = true, .ppm = 1}, buf, sizeof(buf)), "0.0001%");
+	assert_string_equal(
+	    unit_format_msize(&(struct msize){.is_percent = true, .ppm = 123450}, buf, sizeof(buf)),
+	    "12.345%");
+	assert_string_equal(
+	    unit_format_msize(&(struct msize){.is_percent = false, .kib = 2048}, buf, sizeof(buf)), "2M");
 	assert_string_equal(unit_format_duration(0, buf, sizeof(buf)), "0s");
 	assert_string_equal(unit_format_duration(250, buf, sizeof(buf)), "250ms");
 	assert_string_equal(unit_format_duration(1500, buf, sizeof(buf)), "1500ms");
@@ -322,7 +324,8 @@ static void test_format(void **state __attribute__((unused)))
 static void test_format_roundtrip(void **state __attribute__((unused)))
 {
 	static const uint64_t kibs[] = {0, 1, 1023, 1024, 1025, 1536, 1048576, 3ULL << 30, 123456789};
-	static const uint64_t durs[] = {0, 1, 250, 999, 1000, 1001, 59999, 60000, 3600000, 86400000, 123456789};
+	static const uint64_t durs[] = {0,     1,     250,     999,	 1000,	   1001,
+					59999, 60000, 3600000, 86400000, 123456789};
 	char buf[64];
 	uint64_t v;
 	uint32_t ppm, p;
@@ -333,7 +336,8 @@ static void test_format_roundtrip(void **state __attribute__((unused)))
 		assert_int_equal(v, kibs[i]);
 	}
 	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
-		assert_int_equal(unit_parse_duration_ms(unit_format_duration(durs[i], buf, sizeof(buf)), &v), 0);
+		assert_int_equal(unit_parse_duration_ms(unit_format_duration(durs[i], buf, sizeof(buf)), &v),
+				 0);
 		assert_int_equal(v, durs[i]);
 	}
 	for (ppm = 0; ppm <= 1000000; ppm += 7919) {
@@ -347,16 +351,16 @@ static void test_format_roundtrip(void **state __attribute__((unused)))
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_size_valid),
-		cmocka_unit_test(test_size_invalid),
-		cmocka_unit_test(test_size_long_fraction),
-		cmocka_unit_test(test_percent),
-		cmocka_unit_test(test_msize),
-		cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_bool),
-		cmocka_unit_test(test_u64),
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_format_roundtrip),
+	    cmocka_unit_test(test_size_valid),
+	    cmocka_unit_test(test_size_invalid),
+	    cmocka_unit_test(test_size_long_fraction),
+	    cmocka_unit_test(test_percent),
+	    cmocka_unit_test(test_msize),
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_bool),
+	    cmocka_unit_test(test_u64),
+	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_format_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
