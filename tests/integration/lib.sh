@@ -247,6 +247,30 @@ ctl_json() {
 	printf '%s\n' "$out" | jq -c "$IT_JQ_RESULT"
 }
 
+# raw_call SOCKET FILE: send FILE's bytes as they are to a control socket, half-close, print the reply
+# (5 s limit). Unlike socat it keeps reading after the daemon stops accepting input (EPIPE), so the
+# reply to an oversized request is seen. perl-base is Essential on Debian.
+raw_call() {
+	timeout 10 perl -e '
+		use strict; use warnings; use IO::Socket::UNIX; use Socket qw(SOCK_STREAM SHUT_WR);
+		$SIG{PIPE} = "IGNORE";
+		my ($path, $file) = @ARGV;
+		my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $path) or die "connect $path: $!\n";
+		open(my $fh, "<:raw", $file) or die "$file: $!\n";
+		my $data = do { local $/; <$fh> } // "";
+		my ($off, $all) = (0, 1);
+		while ($off < length $data) {
+			my $n = syswrite($s, $data, 65536, $off);
+			if (!defined $n) { $all = 0; last; }
+			$off += $n;
+		}
+		shutdown($s, SHUT_WR) if $all;
+		alarm 5;
+		my ($reply, $buf) = ("", "");
+		while (1) { my $n = sysread($s, $buf, 65536); last if !defined $n || $n == 0; $reply .= $buf; }
+		print $reply;' "$1" "$2"
+}
+
 # --- fixture trees -----------------------------------------------------------------------------------
 
 # fixture_host DEST [AVAIL_KIB]: a fake host under DEST: sys/kernel/mm/ksm with every knob and counter

@@ -13,7 +13,8 @@ CONF=$D/memoptd.conf
 # No memory pressure on the fake host: this test is about the configuration, not about acting.
 fixture_host "$H" 12000000
 
-# write_conf MODE EXTRA_KSM_LINE: the test's config; the [ksm] section starts on line 9.
+# write_conf MODE EXTRA_KSM_LINES [DRY_RUN [INTERVAL]]: the test's config; EXTRA_KSM_LINES start on
+# line 13.
 write_conf() {
 	cat >"$CONF.tmp" <<EOF
 # memoptd.conf of test_sighup
@@ -23,10 +24,11 @@ state_dir = $D/state
 sysfs_root = $H/sys
 procfs_root = $H/proc
 ksmtuned_conf = none
+dry_run = ${3:-no}
 
 [ksm]
 mode = $1
-interval = 2s
+interval = ${4:-2s}
 $2
 EOF
 	mv "$CONF.tmp" "$CONF"
@@ -51,7 +53,7 @@ fi
 check_eq "the daemon runs with mode auto" auto "$(ksm_mode)"
 check "status says the config file" eval 'ctl_json "$SOCK" status | jq -e --arg c "$CONF" ".config == \$c" >/dev/null'
 
-# 1. A value error on line 12; the same file also asks for mode=always, which must not take effect.
+# 1. A value error on line 13; the same file also asks for mode=always, which must not take effect.
 write_conf always "max_cpu_percent = 250%"
 if hup_and_wait "reload refused" 1; then
 	pass "bad value: the daemon logs 'reload refused'"
@@ -59,7 +61,7 @@ else
 	fail "bad value: no 'reload refused' in the log within 10 s"
 fi
 check_grep "bad value: the refusal names file:line" "$D/daemon.log" \
-	"reload refused.*memoptd\.conf:12: .*max_cpu_percent"
+	"reload refused.*memoptd\.conf:13: .*max_cpu_percent"
 check "bad value: the daemon still runs" pid_alive "$DAEMON_PID"
 check_rc "bad value: memoptctl status still works" 0 "$MEMOPTCTL" --socket "$SOCK" status
 check_eq "bad value: the old settings stay in effect (mode auto)" auto "$(ksm_mode)"
@@ -68,7 +70,7 @@ check_eq "bad value: the old settings stay in effect (mode auto)" auto "$(ksm_mo
 write_conf always "pages_per_second = 10"
 hup_and_wait "reload refused" 2
 check_grep "unknown key: refused with file:line" "$D/daemon.log" \
-	"reload refused.*memoptd\.conf:12: .*unknown key 'pages_per_second'"
+	"reload refused.*memoptd\.conf:13: .*unknown key 'pages_per_second'"
 check_eq "unknown key: mode still auto" auto "$(ksm_mode)"
 
 # 3. Each line valid, but the file as a whole is not (stop_avail below start_avail).
@@ -88,9 +90,7 @@ check_eq "missing file: mode still auto" auto "$(ksm_mode)"
 check_no_grep "no reload was applied so far" "$D/daemon.log" "configuration reloaded"
 
 # 5. A valid change: mode always, and a dry run so the fake host is left alone.
-write_conf always "dry_run_never_mind = 1"
-sed -i '/dry_run_never_mind/d' "$CONF"
-sed -i 's/^ksmtuned_conf = none$/ksmtuned_conf = none\ndry_run = yes/; s/^interval = 2s$/interval = 1s/' "$CONF"
+write_conf always "" yes 1s
 check_rc "the new file passes --check-config" 0 "$MEMOPTD" --check-config -c "$CONF"
 if hup_and_wait "configuration reloaded" 1; then
 	pass "valid file: the daemon logs 'configuration reloaded'"
@@ -106,9 +106,9 @@ check "valid file: the daemon's pid did not change" \
 	eval 'ctl_json "$SOCK" status | jq -e --argjson p "$DAEMON_PID" ".pid == \$p" >/dev/null'
 
 # 6. A bad file after a good reload keeps the reloaded settings, not the start-up ones.
-write_conf auto "interval = 1s"
+write_conf auto "interval = 1s" yes 1s
 hup_and_wait "reload refused" 5
-check_grep "duplicate key: refused with file:line" "$D/daemon.log" "reload refused.*memoptd\.conf:12: "
+check_grep "duplicate key: refused with file:line" "$D/daemon.log" "reload refused.*memoptd\.conf:13: "
 check_eq "duplicate key: the reloaded mode (always) stays" always "$(ksm_mode)"
 
 daemon_stop "$DAEMON_PID" TERM 20
