@@ -12,47 +12,12 @@
 
 #include "cleanup.h"
 #include "hostmem.h"
+#include "fileio.h"
 #include "log.h"
 
 /* /proc/meminfo is ~1.5 KiB and /proc/vmstat ~6 KiB; anything much bigger is not what we expect. */
 #define HM_FILE_MAX (256 * 1024)
 #define HM_PSI_MAX 4096
-
-/* Read at most cap bytes of a file into a NUL-terminated malloc'ed buffer. Sets *ret_full when
- * the file had more than cap bytes. Returns 0 or -errno. */
-static int hm_read_file(const char *path, size_t cap, char **ret_buf, size_t *ret_len, int *ret_full)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	_cleanup_free_ char *buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	size_t len = 0;
-	for (;;) {
-		if (len == cap) {
-			char c;
-			ssize_t extra = read(fd, &c, 1);
-			*ret_full = extra > 0;
-			break;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			*ret_full = 0;
-			break;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_len = len;
-	*ret_buf = TAKE_PTR(buf);
-	return 0;
-}
 
 /* Strict unsigned decimal: at least one digit, no sign, no overflow. *ret_next points past the digits. */
 static int hm_parse_u64(const char *p, const char *end, uint64_t *ret, const char **ret_next)
@@ -179,9 +144,10 @@ int hm_parse_meminfo_file(const char *path, struct host_mem *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int full, r;
+	bool full;
+	int r;
 
-	r = hm_read_file(path, HM_FILE_MAX, &buf, &len, &full);
+	r = fio_read_alloc(path, HM_FILE_MAX, &buf, &len, &full);
 	if (r < 0)
 		return r;
 	if (full)
@@ -232,9 +198,10 @@ static int hm_parse_vmstat_keys(const char *path, uint64_t v[HM_VS__MAX], bool s
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int full, r;
+	bool full;
+	int r;
 
-	r = hm_read_file(path, HM_FILE_MAX, &buf, &len, &full);
+	r = fio_read_alloc(path, HM_FILE_MAX, &buf, &len, &full);
 	if (r < 0)
 		return r;
 	if (full)
@@ -457,12 +424,13 @@ int hm_read_psi(const char *procfs_root, struct host_psi *ret)
 	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
 	size_t len;
-	int full, r;
+	bool full;
+	int r;
 
 	r = hm_path(path, sizeof(path), procfs_root, "pressure/memory");
 	if (r < 0)
 		return r;
-	r = hm_read_file(path, HM_PSI_MAX, &buf, &len, &full);
+	r = fio_read_alloc(path, HM_PSI_MAX, &buf, &len, &full);
 	/* No file: kernel without CONFIG_PSI; EOPNOTSUPP: PSI built in but disabled (psi=0). */
 	if (r == -ENOENT || r == -EOPNOTSUPP) {
 		log_debug("memory PSI not available at '%s'", path);

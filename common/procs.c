@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "fileio.h"
 #include "procs.h"
 
 #define PROC_STAT_MAX 4096
@@ -31,28 +32,6 @@ static void proc_copy_sanitised(char *dst, size_t size, const char *src, size_t 
 		dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
 	}
 	dst[len] = '\0';
-}
-
-/* Read up to cap bytes of a file into buf (not NUL-terminated). Returns 0 or -errno. */
-static int proc_read_capped(const char *path, char *buf, size_t cap, size_t *ret_len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	size_t len = 0;
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret_len = len;
-	return 0;
 }
 
 static int proc_path(char *buf, size_t size, const char *root, pid_t pid, const char *rel)
@@ -168,7 +147,7 @@ static int proc_read_stat_flags(const char *procfs_root, pid_t pid, struct proc_
 	r = proc_path(path, sizeof(path), procfs_root, pid, "stat");
 	if (r < 0)
 		return r;
-	r = proc_read_capped(path, buf, sizeof(buf), &len);
+	r = fio_read_capped(path, buf, sizeof(buf), &len, NULL);
 	if (r < 0)
 		return r;
 	return proc_parse_stat_flags(buf, len, ret, ret_flags);
@@ -222,7 +201,7 @@ static uint64_t proc_read_vmrss_kib(const char *procfs_root, pid_t pid)
 	size_t len;
 
 	if (!buf || proc_path(path, sizeof(path), procfs_root, pid, "status") < 0 ||
-	    proc_read_capped(path, buf, PROC_STATUS_MAX, &len) < 0)
+	    fio_read_capped(path, buf, PROC_STATUS_MAX, &len, NULL) < 0)
 		return 0;
 	buf[len] = '\0';
 	for (const char *line = buf; line < buf + len;) {
@@ -366,7 +345,7 @@ static int proc_finish_vm(const char *procfs_root, struct vm_proc *vm)
 	r = proc_path(path, sizeof(path), procfs_root, vm->pid, "cmdline");
 	if (r < 0)
 		return r;
-	r = proc_read_capped(path, buf, PROC_CMDLINE_MAX, &len);
+	r = fio_read_capped(path, buf, PROC_CMDLINE_MAX, &len, NULL);
 	if (r < 0)
 		return r;
 	proc_parse_qemu_cmdline(buf, len, vm->guest_name, sizeof(vm->guest_name), vm->uuid, sizeof(vm->uuid));
@@ -404,7 +383,7 @@ static int proc_cmp_pid(const void *a, const void *b)
 }
 
 /* A /proc directory entry name that is a pid: digits only, no leading zero, in range. */
-static bool proc_name_to_pid(const char *name, pid_t *ret)
+bool proc_name_to_pid(const char *name, pid_t *ret)
 {
 	long v = 0;
 	if (name[0] < '1' || name[0] > '9')

@@ -4,6 +4,7 @@
 #define MEMOPT_PROCS_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,6 +41,9 @@ struct proc_stat {
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *ret);
 /* Read and parse <procfs_root>/<pid>/stat. */
 int proc_read_stat(const char *procfs_root, pid_t pid, struct proc_stat *ret);
+
+/* A /proc directory entry name that is a pid: digits only, no leading zero, within int. Pure. */
+bool proc_name_to_pid(const char *name, pid_t *ret);
 
 /* Find the kernel thread "ksmd" (comm == "ksmd", no exe). Returns its pid (> 0), -ENOENT, or -errno. */
 int proc_find_kthread(const char *procfs_root, const char *comm);

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "fileio.h"
 #include "state.h"
 
 #define ST_VERSION 1
@@ -200,7 +201,6 @@ static int load(struct st_journal *st, char *err, size_t errlen)
 	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
 	size_t len = 0;
-	ssize_t n;
 	int r;
 
 	r = file_path(path, sizeof(path), st->dir, "");
@@ -216,27 +216,16 @@ static int load(struct st_journal *st, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-r));
 		return r;
 	}
-	buf = malloc(ST_FILE_LIMIT + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len <= ST_FILE_LIMIT) {
-		n = read(fd, buf + len, ST_FILE_LIMIT + 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			snprintf(err, errlen, "%s: read failed: %s", path, strerror(-r));
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	bool full;
+	r = fio_read_fd_alloc(fd, ST_FILE_LIMIT, &buf, &len, &full);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: read failed: %s", path, strerror(-r));
+		return r;
 	}
-	if (len > ST_FILE_LIMIT) {
+	if (full) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path, ST_FILE_LIMIT);
 		return -EBADMSG;
 	}
-	buf[len] = '\0';
 	return load_text(st, path, buf, len, err, errlen);
 }
 

@@ -12,6 +12,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/log.h"
+#include "../common/fileio.h"
 #include "../common/procs.h"
 #include "ksm_sysfs.h"
 
@@ -71,40 +72,6 @@ int ksm_field_from_name(const char *name)
 		if (strcmp(ksm_fields[i].name, name) == 0)
 			return i;
 	return -ENOENT;
-}
-
-/* Read up to cap bytes (not NUL-terminated); *ret_full when the file has more. Returns 0 or -errno. */
-static int ksm_read_capped(const char *path, char *buf, size_t cap, size_t *ret_len, bool *ret_full)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n;
-		if (len == cap) {
-			char c;
-			do
-				n = read(fd, &c, 1);
-			while (n < 0 && errno == EINTR);
-			*ret_full = n > 0;
-			break;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			*ret_full = false;
-			break;
-		}
-		len += (size_t)n;
-	}
-	*ret_len = len;
-	return 0;
 }
 
 static bool ksm_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
@@ -180,7 +147,7 @@ static int ksm_read_path(const char *path, enum ksm_field f, int64_t *ret)
 	bool full;
 	int r;
 
-	r = ksm_read_capped(path, buf, sizeof(buf), &len, &full);
+	r = fio_read_capped(path, buf, sizeof(buf), &len, &full);
 	if (r < 0)
 		return r;
 	if (full)
@@ -428,7 +395,7 @@ int ksm_read_proc(const char *procfs_root, pid_t pid, struct ksm_proc_stat *ret)
 	r = ksm_proc_path(path, sizeof(path), procfs_root, pid, "ksm_stat");
 	if (r < 0)
 		return r;
-	r = ksm_read_capped(path, buf, sizeof(buf), &len, &full);
+	r = fio_read_capped(path, buf, sizeof(buf), &len, &full);
 	if (r == 0) {
 		if (full)
 			return -EBADMSG;
@@ -445,7 +412,7 @@ int ksm_read_proc(const char *procfs_root, pid_t pid, struct ksm_proc_stat *ret)
 		r = ksm_proc_path(path, sizeof(path), procfs_root, pid, "ksm_merging_pages");
 		if (r < 0)
 			return r;
-		r = ksm_read_capped(path, buf, sizeof(buf), &len, &full);
+		r = fio_read_capped(path, buf, sizeof(buf), &len, &full);
 		if (r == 0 && !full) {
 			const char *p = buf, *end = buf + len;
 			while (end > p && ksm_blank(end[-1]))
@@ -464,22 +431,6 @@ int ksm_read_proc(const char *procfs_root, pid_t pid, struct ksm_proc_stat *ret)
 		st.profit_bytes = ksm_profit(st.merging_pages, st.zero_pages, st.rmap_items);
 	*ret = st;
 	return 0;
-}
-
-static bool ksm_name_to_pid(const char *name, pid_t *ret)
-{
-	long v = 0;
-	if (name[0] < '1' || name[0] > '9')
-		return false;
-	for (const char *p = name; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (*p - '0');
-		if (v > INT_MAX)
-			return false;
-	}
-	*ret = (pid_t)v;
-	return true;
 }
 
 static int ksm_cmp_entry(const void *a, const void *b)
@@ -504,7 +455,7 @@ int ksm_list_procs(const char *procfs_root, struct ksm_proc_entry *ret, size_t m
 		struct proc_stat ps;
 		pid_t pid;
 
-		if (!ksm_name_to_pid(de->d_name, &pid))
+		if (!proc_name_to_pid(de->d_name, &pid))
 			continue;
 		/* gone, no permission, kernel without the files: not this caller's problem */
 		if (ksm_read_proc(procfs_root, pid, &st) < 0)
