@@ -39,6 +39,7 @@ struct ctl_client {
 	size_t out_len, out_off;
 	int64_t timer_id; /* 0 = none */
 	bool warned;
+	bool draining; /* reply sent and write side shut: discard input until the client closes */
 };
 
 struct ctl_table {
@@ -380,7 +381,31 @@ static void client_flush(struct ctl_client *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	client_close(c);
+	/* Closing with unread input makes the kernel send a reset, and a client still writing (an
+	 * oversized request) would lose the reply. So shut our side and drain until the client closes;
+	 * the client's timeout bounds how long that may take. */
+	if (shutdown(c->fd, SHUT_WR) < 0) {
+		client_close(c);
+		return;
+	}
+	c->draining = true;
+	ev_mod_fd(c->fd, POLLIN);
+}
+
+static void client_drain(struct ctl_client *c)
+{
+	char scratch[4096];
+	for (;;) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		client_close(c);
+		return;
+	}
 }
 
 static void client_reply(struct ctl_client *c, json_object *reply)
@@ -478,7 +503,9 @@ static void client_io(int fd, short revents, void *data)
 	struct ctl_client *c = data;
 	(void)fd;
 	(void)revents;
-	if (c->out)
+	if (c->draining)
+		client_drain(c);
+	else if (c->out)
 		client_flush(c);
 	else
 		client_read(c);

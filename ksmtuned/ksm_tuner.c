@@ -118,7 +118,7 @@ static int restore_order(enum ksm_field f)
 	}
 }
 
-static void act(const struct ksm_sample *s, const struct ksm_decision *d)
+static void act(struct ksm_sample *s, const struct ksm_decision *d)
 {
 	const struct cfg_daemon *dc = &T.cfg->daemon;
 	bool dry = dc->dry_run;
@@ -156,7 +156,12 @@ static void act(const struct ksm_sample *s, const struct ksm_decision *d)
 				T.write_failures++;
 				return;
 			}
+			s->ksm.v[f] = d->w[i].value; /* what `memoptctl ksm` shows is what the kernel now has */
 		}
+	} else if (strcmp(action, T.last_action) == 0) {
+		/* Dry-run changes nothing, so the same decision comes back every cycle: record it once. */
+		log_debug("ksm: [dry-run] still would %s", action);
+		return;
 	}
 	dlog_record("ksm", dry, d->reason, "%s", action);
 	snprintf(T.last_action, sizeof(T.last_action), "%s", action);
@@ -185,7 +190,7 @@ void ksm_tuner_cycle(void)
 		return;
 	}
 	if (d.n > 0)
-		act(&s, &d);
+		act(&T.last, &d);
 	else if (d.phase != before)
 		dlog_record("ksm", T.cfg->daemon.dry_run, d.reason, "phase %s -> %s", ksm_phase_name(before),
 			    ksm_phase_name(d.phase));

@@ -9,7 +9,7 @@ pkgs=(gcc make pkg-config libc6-dev
       libvirt-dev libproc2-dev libnuma-dev libcap-ng-dev libjson-c-dev libsystemd-dev)
 for extra in "$@"; do
 	case "$extra" in
-	test) pkgs+=(libcmocka-dev socat util-linux procps) ;;
+	test) pkgs+=(libcmocka-dev socat jq util-linux procps) ;;
 	bench) pkgs+=(ksmtuned procps) ;;
 	*) echo "install-deps.sh: unknown profile '$extra' (test, bench)" >&2; exit 2 ;;
 	esac

@@ -27,7 +27,7 @@ reap_leftovers() {
 	local pidfile=$1/.pids pid exe
 	[ -f "$pidfile" ] || return 0
 	while read -r pid exe; do
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then continue; fi
 		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ] || continue
 		echo "  .. killing pid $pid ($exe) left behind by the test"
 		kill -TERM "$pid" 2>/dev/null
@@ -35,9 +35,14 @@ reap_leftovers() {
 	done <"$pidfile"
 }
 
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 interrupted=0
 failed_names=()
+trap 'interrupted=1' INT TERM
 for t in "${tests[@]}"; do
+	if [ "$interrupted" = 1 ]; then
+		echo "interrupted: not running the remaining tests"
+		break
+	fi
 	name=$(basename "$t" .sh)
 	if [ ! -f "$t" ]; then
 		echo "FAIL $name: no such test $t"
@@ -50,9 +55,15 @@ for t in "${tests[@]}"; do
 	dir=$(mktemp -d "/tmp/memopt-it-$name.XXXXXX") || exit 2
 	echo "== $name"
 	start=$(date +%s)
-	# -k: after SIGTERM the test's trap gets time to unmerge and restore KSM before SIGKILL.
-	IT_DIR=$dir timeout -k 90 "$limit" bash "$t" 2>&1 </dev/null | tee "$dir/output.txt" | sed -u 's/^/  /'
+	# --foreground: the test stays in our process group, so Ctrl-C reaches it and its trap cleans up
+	# (on a timeout the test gets SIGTERM and stops what it started itself). -k: the trap gets time
+	# to unmerge and restore KSM before SIGKILL. The output filter ignores Ctrl-C so that the
+	# cleanup's messages still have somewhere to go.
+	IT_DIR=$dir timeout --foreground -k 90 "$limit" bash "$t" 2>&1 </dev/null |
+		(trap '' INT TERM; tee "$dir/output.txt" | sed -u 's/^/  /')
 	rc=${PIPESTATUS[0]}
+	# Killed by Ctrl-C or SIGTERM (not by its own time limit, that is 124): stop here.
+	case $rc in 130 | 143) interrupted=1 ;; esac
 	secs=$(($(date +%s) - start))
 	reap_leftovers "$dir"
 	case $rc in

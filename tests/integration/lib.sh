@@ -9,6 +9,7 @@
 # bounded; a test that writes the real /sys/kernel/mm/ksm holds $IT_KSM_LOCK and calls ksm_snapshot
 # first, so the EXIT/INT/TERM trap unmerges and writes every original knob back, even on failure.
 
+# shellcheck disable=SC2034,SC2016 # variables for the tests; perl code in single quotes
 set -u
 
 IT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -123,17 +124,24 @@ require_ksm() {
 	[ -f "$IT_KSM_SYSFS/run" ] || skip "$IT_KSM_SYSFS/run is missing"
 }
 
+# require_cmd CMD...: skip unless every CMD is installed (scripts/install-deps.sh test installs them).
 require_cmd() {
-	local c
+	local c pkg
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || skip "needs the command '$c' (scripts/install-deps.sh test installs it)"
+		command -v "$c" >/dev/null 2>&1 && continue
+		case $c in setpriv | flock) pkg=util-linux ;; perl) pkg=perl-base ;; *) pkg=$c ;; esac
+		skip "needs the command '$c' (Debian package $pkg)"
 	done
 }
 
+# require_built FILE...: the programs under test must exist; a missing one is a failure, not a skip.
 require_built() {
 	local f
 	for f in "$@"; do
-		[ -x "$f" ] || skip "$f is not built (run make first)"
+		if [ ! -x "$f" ]; then
+			fail "$f is not built (run make first)"
+			exit 1
+		fi
 	done
 }
 
@@ -177,10 +185,13 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 it_reap() {
 	local pid=$1 secs=$2 rc=0
 	IT_RC=timeout
-	if ! timeout "$secs" tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null; then
-		pid_gone "$pid" || return 1
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
+	# stderr off: bash would report "Killed" for a process we killed on purpose.
+	{
+		if ! timeout "$secs" tail --pid="$pid" -s 0.1 -f /dev/null; then
+			pid_gone "$pid" || return 1
+		fi
+		wait "$pid" || rc=$?
+	} 2>/dev/null
 	IT_RC=$rc
 	return 0
 }
@@ -396,16 +407,23 @@ ksm_unmerged() {
 	[ "$(ksm_get pages_shared)" = 0 ] && [ "$(ksm_get pages_sharing)" = 0 ]
 }
 
-# ksm_restore: unmerge everything (run=2, bounded wait), then write the originals back: advisor_mode
-# first (it decides whether the rate knobs are writable), then the rest, run last. Returns 1 if
-# some knob could not be restored.
+# ksm_restore: write the originals back: advisor_mode first (it decides whether the rate knobs are
+# writable), then the rest, run last. The test's own merged pages went away with its workload; other
+# processes' merged pages are left alone (run=2 would unmerge the whole host, which a test run on a
+# real hypervisor must never do), unless a knob that the kernel only lets change while nothing is
+# merged (merge_across_nodes, max_page_sharing) has to be put back. Returns 1 if some knob could not
+# be restored.
 ksm_restore() {
-	local line name val bad=0
+	local line name val bad=0 k
 	[ -n "$IT_KSM_SNAPSHOT" ] && [ -f "$IT_KSM_SNAPSHOT" ] || return 0
-	ksm_write run 2 || note "ksm restore: writing run=2 failed"
-	if ! wait_until 60 ksm_unmerged; then
-		note "ksm restore: pages_shared/pages_sharing still $(ksm_get pages_shared)/$(ksm_get pages_sharing) after 60 s"
-	fi
+	for k in merge_across_nodes max_page_sharing; do
+		val=$(ksm_original "$k")
+		[ -n "$val" ] && [ "$(ksm_get "$k")" != "$val" ] || continue
+		note "ksm restore: $k changed, unmerging (run=2) so it can be put back"
+		ksm_write run 2 || note "ksm restore: writing run=2 failed"
+		wait_until 60 ksm_unmerged || note "ksm restore: still merged after 60 s"
+		break
+	done
 	val=$(ksm_original advisor_mode)
 	if [ -n "$val" ] && [ "$(ksm_get advisor_mode)" != "$val" ]; then
 		ksm_write advisor_mode "$val" || { note "ksm restore: advisor_mode=$val refused"; bad=1; }
@@ -433,7 +451,8 @@ it_cleanup() {
 	local rc=$? pid i f
 	[ "$IT_CLEANED" = 1 ] && return
 	IT_CLEANED=1
-	trap - INT TERM
+	# Finish the cleanup even if Ctrl-C comes again or whoever reads our output is gone.
+	trap '' INT TERM PIPE
 	# Our processes first (newest first: daemons before the workload they measure): a daemon gets
 	# SIGTERM so it restores what it changed, then SIGKILL if it hangs.
 	for ((i = ${#IT_PIDS[@]} - 1; i >= 0; i--)); do
@@ -464,9 +483,16 @@ it_cleanup() {
 	if [ "${IT_DIR_OWNED:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
 		rm -rf "$IT_DIR"
 	fi
+	# Stopped by a signal: die of it, so the shell that ran us knows (bash ignores a Ctrl-C whose
+	# child exits normally, and would go on with the next test).
+	if [ -n "$IT_SIGNAL" ]; then
+		trap - "$IT_SIGNAL"
+		kill -s "$IT_SIGNAL" $$
+	fi
 	exit "$rc"
 }
 
+IT_SIGNAL=
 trap it_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'IT_SIGNAL=INT; exit 130' INT
+trap 'IT_SIGNAL=TERM; exit 143' TERM

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_config_errors.sh - memoptd --check-config refuses bad files with "file:line:" (exit 3), accepts good ones, --print-config round-trips.
 # IT-TIMEOUT: 60
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib.sh"
 
 require_built "$MEMOPTD"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_fixture_daemon.sh - the real memoptd on a fake /sys and /proc: acts under pressure, reports, dry-run, restores on stop and after a crash.
 # IT-TIMEOUT: 120
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib.sh"
 
 require_built "$MEMOPTD" "$MEMOPTCTL"
@@ -149,7 +150,7 @@ n=$(journal_count "$D/state-d")
 bad=0
 while IFS= read -r line; do
 	key=${line%%=*}
-	want=$(sed -n "s/^$key=//p" "$ORIG")
+	want=${line#*=}
 	got=$(journal_value "$D/state-d" "ksm.$key")
 	if [ -n "$got" ] && [ "$got" != "$want" ]; then
 		note "journal: ksm.$key=$got, original was $want"
@@ -160,7 +161,7 @@ if [ "$n" -ge 2 ] && [ "$bad" = 0 ] && [ "$(journal_value "$D/state-d" ksm.run)"
 	pass "SIGKILL: the journal lists the originals ($n entries, run=0 among them)"
 else
 	fail "SIGKILL: the journal does not hold the originals ($n entries)"
-	cat "$D/state-d/originals.json" 2>/dev/null | sed 's/^/       | /'
+	sed 's/^/       | /' "$D/state-d/originals.json" 2>/dev/null
 fi
 # No more pressure: the new daemon has no reason to change anything after restoring.
 fixture_set_avail "$H" 15000000

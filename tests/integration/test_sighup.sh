@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_sighup.sh - SIGHUP reload: a bad file is refused with file:line and the old settings stay; a good one is applied.
 # IT-TIMEOUT: 90
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib.sh"
 
 require_built "$MEMOPTD" "$MEMOPTCTL"

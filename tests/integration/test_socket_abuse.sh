@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_socket_abuse.sh - hostile clients on the control socket get errors and the daemon keeps serving; non-root may read, not mutate; memoptctl's exit codes.
 # IT-TIMEOUT: 90
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib.sh"
 
 require_built "$MEMOPTD" "$MEMOPTCTL"
@@ -62,8 +63,7 @@ still_serving wrong-version
 
 printf '{"cmd":"status"}\n' >"$D/no-version.req"
 send_socat no-version
-if
-	jqt '.ok == false and (.error.code == "EPROTO" or .error.code == "EVERSION")' "$D/no-version.reply"; then
+if jqt '.ok == false and (.error.code == "EPROTO" or .error.code == "EVERSION")' "$D/no-version.reply"; then
 	pass "no-version: error reply $(jq -r .error.code "$D/no-version.reply")"
 else
 	fail "no-version: expected an EPROTO/EVERSION error, got: $(head -c 300 "$D/no-version.reply")"
@@ -117,42 +117,90 @@ check "the daemon closes idle clients (within 10 s)" wait_until 10 all_idle_gone
 still_serving "idle clients"
 
 echo "-- non-root client"
-# The test directory is 0700 (mktemp); let uid 65534 reach the socket and a copy of memoptctl (the
-# build tree may sit under a private home directory).
-chmod 755 "$D"
-cp "$MEMOPTCTL" "$D/memoptctl"
-chmod 755 "$D/memoptctl"
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-check_rc "uid 65534: memoptctl status works (read-only)" 0 as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" status
-check_grep "uid 65534: status shows the daemon" "$D/last.out" "memoptd"
-check_rc "uid 65534: memoptctl --json ksm works" 0 as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" --json ksm
-check_rc "uid 65534: memoptctl --json help works" 0 as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" --json help
-cp "$D/last.out" "$D/help-nobody.json"
-check "uid 65534: help says this client may not mutate" \
-	jqt "($IT_JQ_RESULT) | .may_mutate == false" "$D/help-nobody.json"
-ctl_json "$SOCK" help >"$D/help-root.json"
-check "root: help says root may mutate" jqt '.may_mutate == true' "$D/help-root.json"
-check "help lists every command with its mutating flag" \
-	jqt '.commands | length >= 4 and all(.[]; (.name | type) == "string" and (.mutating | type) == "boolean")' \
-	"$D/help-root.json"
-check "help lists status, ksm, log as read-only" \
-	jqt '[.commands[] | select(.name == "status" or .name == "ksm" or .name == "log") | .mutating] == [false, false, false]' \
-	"$D/help-root.json"
-mutating=$(jq -r '[.commands[] | select(.mutating) | .name][0] // empty' "$D/help-root.json")
-if [ -z "$mutating" ]; then
-	subskip "uid 65534: refused mutation (exit 4): the daemon registers no mutating command yet (help lists none)"
+if [ "$(id -u)" -ne 0 ]; then
+	subskip "non-root client checks: need root to switch to uid 65534"
 else
-	printf '{"v":1,"cmd":"%s"}\n' "$mutating" >"$D/mutate.req"
-	as_nobody perl -e 1 2>/dev/null # perl runs as nobody
-	setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "$(declare -f raw_call); raw_call '$SOCK' '$D/mutate.req'" \
-		>"$D/mutate.reply" 2>/dev/null
-	expect_error mutate EPERM
-	rc=0
-	as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" "$mutating" >"$D/mutate.out" 2>"$D/mutate.err" || rc=$?
-	if [ "$rc" = 2 ]; then
-		subskip "uid 65534: memoptctl has no verb for the mutating command '$mutating' (exit 2)"
+	# The test directory is 0700 (mktemp); let uid 65534 reach the socket and a copy of memoptctl (the
+	# build tree may sit under a private home directory).
+	chmod 755 "$D"
+	cp "$MEMOPTCTL" "$D/memoptctl"
+	chmod 755 "$D/memoptctl"
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	check_rc "uid 65534: memoptctl status works (read-only)" 0 as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" status
+	check_grep "uid 65534: status shows the daemon" "$D/last.out" "memoptd"
+	check_rc "uid 65534: memoptctl --json ksm works" 0 as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" --json ksm
+	check_rc "uid 65534: memoptctl --json help works" 0 as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" --json help
+	cp "$D/last.out" "$D/help-nobody.json"
+	check "uid 65534: help says this client may not mutate" \
+		jqt "($IT_JQ_RESULT) | .may_mutate == false" "$D/help-nobody.json"
+	ctl_json "$SOCK" help >"$D/help-root.json"
+	check "root: help says root may mutate" jqt '.may_mutate == true' "$D/help-root.json"
+	check "help lists every command with its mutating flag" \
+		jqt '.commands | length >= 4 and all(.[]; (.name | type) == "string" and (.mutating | type) == "boolean")' \
+		"$D/help-root.json"
+	check "help lists status, ksm, log as read-only" \
+		jqt '[.commands[] | select(.name == "status" or .name == "ksm" or .name == "log") | .mutating] == [false, false, false]' \
+		"$D/help-root.json"
+	# Every mutating command is refused to uid 65534 before it runs: on the wire (EPERM) and through
+	# memoptctl (exit 4). The VM name does not exist, so even root's call changes nothing.
+	mutating=$(jq -r '.commands[] | select(.mutating) | .name' "$D/help-root.json")
+	if [ -z "$mutating" ]; then
+		subskip "uid 65534: refused mutation (exit 4): the daemon registers no mutating command yet (help lists none)"
+	fi
+	for cmd in $mutating; do
+		printf '{"v":1,"cmd":"%s","args":{"name":"memopt-it-no-such-vm","size":"1G"}}\n' "$cmd" >"$D/$cmd.req"
+		chmod 644 "$D/$cmd.req"
+		as_nobody bash -c "$(declare -f raw_call); raw_call \"\$1\" \"\$2\"" raw "$SOCK" "$D/$cmd.req" \
+			>"$D/$cmd.reply" 2>/dev/null
+		expect_error "$cmd" EPERM
+		case $cmd in
+		balloon-set) verb=(balloon set memopt-it-no-such-vm 1G) ;;
+		balloon-release) verb=(balloon release memopt-it-no-such-vm) ;;
+		*) verb=("$cmd") ;;
+		esac
+		rc=0
+		as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" "${verb[@]}" >"$D/$cmd.out" 2>"$D/$cmd.err" || rc=$?
+		if [ "$rc" = 2 ]; then
+			subskip "uid 65534: memoptctl has no verb for the mutating command '$cmd' (exit 2)"
+			continue
+		fi
+		check_eq "uid 65534: memoptctl ${verb[*]} is refused with exit 4" 4 "$rc"
+		check_grep "uid 65534: ... saying why" "$D/$cmd.err" "root"
+		rc=0
+		timeout 10 "$MEMOPTCTL" --socket "$SOCK" "${verb[@]}" >"$D/$cmd.root.out" 2>"$D/$cmd.root.err" || rc=$?
+		if [ "$rc" != 4 ]; then
+			pass "root: memoptctl ${verb[*]} is not refused for permission (exit $rc: $(head -c 120 "$D/$cmd.root.err"))"
+		else
+			fail "root: memoptctl ${verb[*]} refused with exit 4"
+		fi
+	done
+
+	# The admin group (here nogroup, gid 65534) may mutate too; switched on by a reload.
+	if [ -n "$mutating" ] && getent group nogroup >/dev/null; then
+		printf '[daemon]\nadmin_group = nogroup\n' >"$D/memoptd.conf"
+		kill -HUP "$DAEMON_PID"
+		if wait_until 10 grep -q "configuration reloaded" "$D/daemon.log"; then
+			pass "admin_group = nogroup: reloaded"
+		else
+			fail "admin_group = nogroup: no 'configuration reloaded' in the log"
+		fi
+		as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" --json help >"$D/help-group.json" 2>/dev/null
+		check "admin group member (gid 65534): help says it may mutate" \
+			jqt "($IT_JQ_RESULT) | .may_mutate == true" "$D/help-group.json"
+		cmd=${mutating%%$'\n'*}
+		chmod 644 "$D/$cmd.req"
+		as_nobody bash -c "$(declare -f raw_call); raw_call \"\$1\" \"\$2\"" raw "$SOCK" "$D/$cmd.req" \
+			>"$D/$cmd.group.reply" 2>/dev/null
+		check "admin group member: '$cmd' is not refused with EPERM" \
+			jqt '.v == 1 and (.ok == true or .error.code != "EPERM")' "$D/$cmd.group.reply"
+		printf '' >"$D/memoptd.conf"
+		kill -HUP "$DAEMON_PID"
+		wait_until 10 eval '[ "$(grep -c "configuration reloaded" "$D/daemon.log")" -ge 2 ]'
+		as_nobody timeout 10 "$D/memoptctl" --socket "$SOCK" --json help >"$D/help-nogroup.json" 2>/dev/null
+		check "admin group removed by a reload: uid 65534 may not mutate again" \
+			jqt "($IT_JQ_RESULT) | .may_mutate == false" "$D/help-nogroup.json"
 	else
-		check_eq "uid 65534: memoptctl $mutating is refused with exit 4" 4 "$rc"
+		subskip "admin group checks: no mutating command or no group 'nogroup'"
 	fi
 fi
 still_serving "non-root clients"
