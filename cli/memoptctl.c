@@ -211,10 +211,66 @@ static int verb_help(struct ctx *ctx, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int verb_guests(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "guests", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_guests(res, stdout);
+	return EXIT_OK;
+}
+
+/* balloon set NAME SIZE | balloon release NAME. SIZE is checked here with the daemon's own parser. */
+static int verb_balloon(struct ctx *ctx, int argc, char **argv)
+{
+	_cleanup_json_ json_object *res = NULL;
+	json_object *args;
+	const char *cmd;
+	uint64_t kib;
+	int r;
+
+	if (strcmp(argv[0], "set") == 0 && argc == 3) {
+		if (unit_parse_size_kib(argv[2], &kib) < 0 || kib == 0) {
+			fprintf(stderr, "memoptctl: invalid size '%s': expected e.g. 2G, 1536M or 1048576k\n",
+				rd_safe(argv[2]));
+			return EXIT_USAGE;
+		}
+		cmd = "balloon-set";
+	} else if (strcmp(argv[0], "release") == 0 && argc == 2) {
+		cmd = "balloon-release";
+	} else {
+		fprintf(stderr, "memoptctl: usage: balloon set NAME SIZE | balloon release NAME\n");
+		return EXIT_USAGE;
+	}
+	args = json_object_new_object();
+	if (!args)
+		return EXIT_PROTOCOL;
+	json_object_object_add(args, "name", json_object_new_string(argv[1]));
+	if (argc == 3)
+		json_object_object_add(args, "size", json_object_new_string(argv[2]));
+	r = call(ctx, cmd, args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_balloon_result(res, argv[0], stdout);
+	return EXIT_OK;
+}
+
 static const struct verb verbs[] = {
     {"status", 0, 0, verb_status, "daemon version, uptime, configuration, host memory and modules (default)"},
     {"ksm", 0, 0, verb_ksm, "KSM controller state, sharing, ksmd cost, knobs and per-VM savings"},
     {"log", 0, 0, verb_log, "recent decisions with their reasons [--since SEQ] [--limit N]"},
+    {"guests", 0, 0, verb_guests, "per VM balloon size, floor, max, guest memory signals, KSM savings, last decision"},
+    {"balloon", 2, 3, verb_balloon,
+     "set NAME SIZE: pin a VM's balloon at SIZE (floor..max); release NAME: give it back to memoptd"},
     {"help", 0, 0, verb_help, "the commands this memoptd accepts, and which ones change the host"},
 };
 

@@ -300,3 +300,166 @@ void view_help(json_object *r, FILE *out)
 	fprintf(out, "\nyou may run commands that change the host: %s\n",
 		jv_bool(r, "may_mutate", "yes", "no"));
 }
+
+/* A size field in KiB as "1.5 GiB"; "-" when missing, or when zero and zero_dash is set. */
+static const char *kib_field(json_object *o, const char *path, bool zero_dash)
+{
+	int64_t v;
+	if (!jv_get_int(o, path, &v) || v < 0 || (zero_dash && v == 0))
+		return "-";
+	return rd_kib((uint64_t)v);
+}
+
+static void guests_header(json_object *r, FILE *out)
+{
+	int64_t total, avail, goal, rel;
+	bool managed, dry;
+
+	fprintf(out, "balloon:   %s", jv_str(r, "connection.state"));
+	if (jv_get(r, "connection.detail"))
+		fprintf(out, " (%s)", jv_str(r, "connection.detail"));
+	fprintf(out, " to %s, %s%s\n", jv_str(r, "connection.uri"),
+		jv_get_bool(r, "managed", &managed) && managed ? "managed" : "report only (manage = no)",
+		jv_get_bool(r, "dry_run", &dry) && dry ? ", dry-run" : "");
+	if (jv_get(r, "connection.last_error"))
+		fprintf(out, "  last libvirt error: %s\n", jv_str(r, "connection.last_error"));
+	if (jv_get_int(r, "host.total_kib", &total) && jv_get_int(r, "host.avail_kib", &avail) && total > 0 &&
+	    avail >= 0) {
+		fprintf(out, "host:      %s available of %s (%.1f%%)", rd_kib((uint64_t)avail), rd_kib((uint64_t)total),
+			100.0 * (double)avail / (double)total);
+		if (jv_get_int(r, "host.goal_avail_kib", &goal) && jv_get_int(r, "host.release_avail_kib", &rel) &&
+		    goal >= 0 && rel >= 0)
+			fprintf(out, ", goal >= %s, give back above %s", rd_kib((uint64_t)goal), rd_kib((uint64_t)rel));
+		fprintf(out, ": %s", jv_str(r, "host.goal"));
+		if (jv_get(r, "host.psi_some_avg10"))
+			fprintf(out, ", PSI some %s%%", jv_double(r, "host.psi_some_avg10", 2));
+		fputc('\n', out);
+		fprintf(out, "decision:  %s\n", jv_str(r, "host.summary"));
+	} else {
+		fprintf(out, "host:      - (no cycle yet)\n");
+	}
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	json_object *nx = jv_get(x, "name"), *ny = jv_get(y, "name");
+	const char *sx = nx && json_object_is_type(nx, json_type_string) ? json_object_get_string(nx) : "";
+	const char *sy = ny && json_object_is_type(ny, json_type_string) ? json_object_get_string(ny) : "";
+	return strcmp(sx, sy);
+}
+
+/* "HH:MM:SS <decision>". The policy's reasons start with their verdict and sizes ("grow 512M -> 768M:
+ * ..."), so an action that only repeats them ("[dry-run] grow 512.0 -> 768.0 MiB") keeps just its prefix. */
+static void decision_text(json_object *g, char *buf, size_t len)
+{
+	char act[700], verdict[32];
+	const char *reason, *at = NULL;
+	int64_t t_ms;
+	size_t o;
+
+	snprintf(act, sizeof(act), "%s", jv_str(g, "last_decision.action"));
+	reason = jv_str(g, "last_decision.reason");
+	snprintf(verdict, sizeof(verdict), "%.*s", (int)strcspn(reason, " "), reason);
+	o = (size_t)snprintf(buf, len, "%s ", jv_get_int(g, "last_decision.time_ms", &t_ms) ? rd_clock(t_ms) : "-");
+	if (o >= len)
+		return;
+	for (const char *p = act; verdict[0] && (p = strstr(p, verdict)); p++)
+		if ((p == act || p[-1] == ' ') && (p[strlen(verdict)] == ' ' || !p[strlen(verdict)])) {
+			at = p;
+			break;
+		}
+	if (strcmp(act, "keep") == 0)
+		snprintf(buf + o, len - o, "%s", reason);
+	else if (at && !strchr(at, ':'))
+		snprintf(buf + o, len - o, "%.*s%s", (int)(at - act), act, reason);
+	else
+		snprintf(buf + o, len - o, "%s: %s", act, reason);
+}
+
+void view_guests(json_object *r, FILE *out)
+{
+	static const char *const hdr[] = {"NAME",	"ACTUAL",   "FLOOR",	 "MAX",	 "TARGET",
+					  "USABLE", "SWAPIN/s", "MAJFLT/s", "KSM_SAVED", "LAST DECISION"};
+	json_object *guests, **v;
+	bool avail, manual = false;
+	struct tbl *t;
+	size_t n;
+
+	if (jv_get_bool(r, "available", &avail) && !avail) {
+		fprintf(out, "the balloon controller is not running in this memoptd\n");
+		return;
+	}
+	guests_header(r, out);
+	guests = jv_array(r, "guests");
+	if (!guests || json_object_array_length(guests) == 0) {
+		fprintf(out, "\nno running guests\n");
+		return;
+	}
+	n = json_object_array_length(guests);
+	v = calloc(n, sizeof(*v));
+	t = tbl_new(hdr, ELEMENTSOF(hdr));
+	if (!v || !t) {
+		free(v);
+		tbl_free(t);
+		return;
+	}
+	for (size_t c = 1; c <= 8; c++)
+		tbl_align_right(t, c);
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_object_array_get_idx(guests, i);
+	qsort(v, n, sizeof(*v), cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		json_object *g = v[i];
+		char name[300], target[64], decision[1500];
+		const char *flags = "";
+		int64_t mt;
+		bool b;
+
+		if (jv_get_bool(g, "managed", &b) && !b)
+			flags = " [opted out]";
+		else if (jv_get_bool(g, "has_balloon", &b) && !b)
+			flags = " [no balloon]";
+		else if (jv_get_bool(g, "balloon_ok", &b) && !b)
+			flags = " [no balloon driver]";
+		else if (jv_get_bool(g, "stats_fresh", &b) && !b)
+			flags = " [stale stats]";
+		snprintf(name, sizeof(name), "%s%s", jv_str(g, "name"), flags);
+		if (jv_get_int(g, "manual_target_kib", &mt) && mt > 0) {
+			snprintf(target, sizeof(target), "%s*", rd_kib((uint64_t)mt));
+			manual = true;
+		} else {
+			snprintf(target, sizeof(target), "%s", kib_field(g, "target_kib", true));
+		}
+		decision_text(g, decision, sizeof(decision));
+		const char *row[] = {name,
+				     kib_field(g, "actual_kib", false),
+				     kib_field(g, "floor_kib", false),
+				     kib_field(g, "max_kib", false),
+				     target,
+				     kib_field(g, "usable_kib", false),
+				     kib_field(g, "swap_in_kib_s", false),
+				     jv_int(g, "major_faults_s"),
+				     kib_field(g, "ksm_saved_kib", false),
+				     decision};
+		tbl_add_row(t, row);
+	}
+	fputc('\n', out);
+	tbl_print(t, out);
+	tbl_free(t);
+	free(v);
+	if (manual)
+		fprintf(out, "\n* manual target (memoptctl balloon release NAME gives control back to memoptd)\n");
+}
+
+void view_balloon_result(json_object *r, const char *verb, FILE *out)
+{
+	int64_t mt;
+	if (strcmp(verb, "set") == 0 && jv_get_int(r, "manual_target_kib", &mt) && mt > 0)
+		fprintf(out, "%s: manual target %s (floor %s from %s, max %s); memoptd moves the balloon there\n",
+			jv_str(r, "name"), rd_kib((uint64_t)mt), kib_field(r, "floor_kib", false), jv_str(r, "floor_source"),
+			kib_field(r, "max_kib", false));
+	else
+		fprintf(out, "%s: manual target released; memoptd decides its size again (now %s)\n", jv_str(r, "name"),
+			kib_field(r, "actual_kib", false));
+}

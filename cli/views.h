@@ -12,5 +12,8 @@ void view_status(json_object *result, FILE *out);
 void view_ksm(json_object *result, uint64_t now_mono_ms, FILE *out);
 void view_log(json_object *result, FILE *out);
 void view_help(json_object *result, FILE *out);
+void view_guests(json_object *result, FILE *out);
+/* The guest returned by balloon-set / balloon-release; verb is "set" or "release". */
+void view_balloon_result(json_object *result, const char *verb, FILE *out);
 
 #endif

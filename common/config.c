@@ -1,6 +1,7 @@
 /* config.c - memoptd.conf parser: one table of typed, ranged keys; every error is "file:line: message". */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@ enum cfg_type {
 	CT_SIZE,     /* uint64_t KiB */
 	CT_MSIZE,    /* struct msize, size or percent of MemTotal */
 	CT_U64,	     /* uint64_t plain number */
+	CT_STRING,   /* char[size], printable, no blanks (a URI) */
+	CT_GSIZE,    /* struct msize, size or percent of a guest's memory */
 };
 
 struct cfg_name {
@@ -73,6 +76,8 @@ static const struct cfg_name keep_yes_no_names[] = {
 #define D(f) offsetof(struct memopt_config, daemon.f)
 #define K(f) offsetof(struct memopt_config, ksm.f)
 #define DS(f) sizeof(((struct memopt_config *)0)->daemon.f)
+#define B(f) offsetof(struct memopt_config, balloon.f)
+#define BS(f) sizeof(((struct memopt_config *)0)->balloon.f)
 #define SEC(n) ((uint64_t)(n)*1000)
 #define PCT(n) ((uint64_t)(n)*10000)
 
@@ -134,9 +139,39 @@ static const struct cfg_key cfg_keys[] = {
      "kernel use_zero_pages; keep = leave as found"},
     {"ksm", "advisor_target_scan_time", CT_DURATION, K(advisor_target_scan_ms), 0, SEC(1), SEC(86400), NULL,
      "full-scan time the kernel advisor aims for (rate_control = advisor)"},
+
+    {"balloon", "manage", CT_BOOL, B(manage), 0, 0, 0, NULL,
+     "yes = change balloon sizes; no = only report what would be done"},
+    {"balloon", "uri", CT_STRING, B(uri), BS(uri), 0, 0, NULL, "libvirt connection URI"},
+    {"balloon", "interval", CT_DURATION, B(interval_ms), 0, SEC(1), SEC(60), NULL, "decision period"},
+    {"balloon", "stats_period", CT_DURATION, B(stats_period_ms), 0, SEC(1), SEC(300), NULL,
+     "guest memory statistics period set on every balloon device (whole seconds)"},
+    {"balloon", "host_min_avail", CT_MSIZE, B(host_min_avail), 0, 0, 0, NULL,
+     "reclaim from guests while MemAvailable is below this (size, or percent of MemTotal)"},
+    {"balloon", "host_release_avail", CT_MSIZE, B(host_release_avail), 0, 0, 0, NULL,
+     "give memory back to guests while MemAvailable is above this (size, or percent of MemTotal)"},
+    {"balloon", "host_psi", CT_PERCENT, B(host_psi_ppm), 0, PCT(0), PCT(100), NULL,
+     "host memory PSI some avg10 above this also counts as host pressure"},
+    {"balloon", "guest_margin", CT_GSIZE, B(guest_margin), 0, 0, 0, NULL,
+     "kept free above a guest's need (size, or percent of the guest's current size)"},
+    {"balloon", "guest_low_usable", CT_SIZE, B(guest_low_usable_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "a guest whose MemAvailable is below this is under pressure"},
+    {"balloon", "guest_swapin", CT_SIZE, B(guest_swapin_kib_s), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "a guest swapping in more than this per second is under pressure"},
+    {"balloon", "guest_majflt", CT_U64, B(guest_majflt_s), 0, 0, 100000000, NULL,
+     "a guest with more major faults per second than this is under pressure"},
+    {"balloon", "min_step", CT_SIZE, B(min_step_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "deadband: balloon changes smaller than this are not made"},
+    {"balloon", "max_step", CT_SIZE, B(max_step_kib), 0, 1024, 1024ULL * 1024 * 1024, NULL,
+     "largest shrink of one guest per cycle"},
+    {"balloon", "floor", CT_GSIZE, B(floor), 0, 0, 0, NULL,
+     "default floor (size, or percent of the guest's max memory)"},
+    {"balloon", "shares", CT_U64, B(shares), 0, 1, 100000, NULL, "default weight of a guest"},
+    {"balloon", "max_sets_per_cycle", CT_U64, B(max_sets_per_cycle), 0, 1, 10000, NULL,
+     "balloon changes per cycle, all guests together"},
 };
 
-static const char *const cfg_sections[] = {"daemon", "ksm"};
+static const char *const cfg_sections[] = {"daemon", "ksm", "balloon"};
 
 void cfg_defaults(struct memopt_config *cfg)
 {
@@ -173,6 +208,24 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->ksm.smart_scan = TRI_AUTO;
 	cfg->ksm.use_zero_pages = TRI_KEEP;
 	cfg->ksm.advisor_target_scan_ms = 60000;
+
+	cfg->balloon.manage = false;
+	snprintf(cfg->balloon.uri, sizeof(cfg->balloon.uri), "%s", MEMOPT_DEFAULT_LIBVIRT_URI);
+	cfg->balloon.interval_ms = 5000;
+	cfg->balloon.stats_period_ms = 2000;
+	cfg->balloon.host_min_avail = (struct msize){.is_percent = true, .ppm = 150000};
+	cfg->balloon.host_release_avail = (struct msize){.is_percent = true, .ppm = 250000};
+	cfg->balloon.host_psi_ppm = 100000;
+	cfg->balloon.guest_margin = (struct msize){.is_percent = true, .ppm = 100000};
+	cfg->balloon.guest_low_usable_kib = 64 * 1024;
+	cfg->balloon.guest_swapin_kib_s = 1024;
+	cfg->balloon.guest_majflt_s = 100;
+	cfg->balloon.min_step_kib = 32 * 1024;
+	cfg->balloon.max_step_kib = 512 * 1024;
+	cfg->balloon.floor = (struct msize){.is_percent = true, .ppm = 500000};
+	cfg->balloon.shares = 1000;
+	cfg->balloon.max_sets_per_cycle = 8;
+	cfg->balloon.nvm = 0;
 }
 
 /* Enum fields are C enums or ints; both are int-sized here (checked below). */
@@ -243,6 +296,12 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t len)
 	case CT_MSIZE:
 		snprintf(buf, len, "a size like 4G or a percentage of MemTotal like 20%%");
 		break;
+	case CT_GSIZE:
+		snprintf(buf, len, "a size like 2G or a percentage of the guest's memory like 50%%");
+		break;
+	case CT_STRING:
+		snprintf(buf, len, "at most %zu printable characters without blanks", k->size - 1);
+		break;
 	case CT_U64:
 		snprintf(buf, len, "an integer %llu..%llu", (unsigned long long)k->min,
 			 (unsigned long long)k->max);
@@ -264,6 +323,18 @@ static bool is_group_name(const char *v, size_t size)
 	for (p = v; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		      *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+static bool is_token(const char *v, size_t size)
+{
+	const char *p;
+
+	if (!v[0] || strlen(v) >= size)
+		return false;
+	for (p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return false;
 	return true;
 }
@@ -312,6 +383,11 @@ static int set_value(struct memopt_config *cfg, const struct cfg_key *k, const c
 			return -EINVAL;
 		set_string(cfg, k, v);
 		return 0;
+	case CT_STRING:
+		if (!is_token(v, k->size))
+			return -EINVAL;
+		set_string(cfg, k, v);
+		return 0;
 	case CT_DURATION:
 	case CT_SIZE:
 		if ((k->type == CT_DURATION ? unit_parse_duration_ms(v, &u) : unit_parse_size_kib(v, &u)) < 0)
@@ -326,6 +402,7 @@ static int set_value(struct memopt_config *cfg, const struct cfg_key *k, const c
 		*(uint32_t *)field(cfg, k) = ppm;
 		return 0;
 	case CT_MSIZE:
+	case CT_GSIZE:
 		if (unit_parse_msize(v, &m) < 0)
 			return -EINVAL;
 		*(struct msize *)field(cfg, k) = m;
@@ -356,6 +433,7 @@ static const char *format_value(const struct memopt_config *cfg, const struct cf
 		}
 		return s;
 	case CT_PATH:
+	case CT_STRING:
 		return (const char *)cfield(cfg, k);
 	case CT_PATH_OPT:
 	case CT_GROUP:
@@ -368,6 +446,7 @@ static const char *format_value(const struct memopt_config *cfg, const struct cf
 	case CT_SIZE:
 		return unit_format_kib(*(const uint64_t *)cfield(cfg, k), buf, len);
 	case CT_MSIZE:
+	case CT_GSIZE:
 		return unit_format_msize(cfield(cfg, k), buf, len);
 	case CT_U64:
 		snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)cfield(cfg, k));
@@ -438,12 +517,109 @@ static bool is_key_char(char c)
 		return -EINVAL;                                                                              \
 	} while (0)
 
-/* One line, already cut to its length and NUL-terminated; section is the current section name. */
-static int parse_line(const char *name, unsigned lineno, char *line, char *section, size_t section_len,
-		      unsigned *set_on, struct memopt_config *cfg, char *err, size_t errlen)
+/* Where the parser is in one file: the section, and the line on which each key and [vm] rule was set. */
+struct parse_state {
+	char section[32];
+	int vm;                                 /* index of the current [vm] rule, -1 outside one */
+	unsigned set_on[ELEMENTSOF(cfg_keys)];
+	unsigned vm_line[CFG_VM_MAX];           /* 0 = rule from an earlier layer */
+	unsigned vm_set_on[CFG_VM_MAX][3];      /* floor, shares, manage */
+};
+
+#define V(f) offsetof(struct cfg_vm_rule, f)
+/* Keys of a [vm PATTERN] section; offsets are into struct cfg_vm_rule. manage is parsed by hand. */
+static const struct cfg_key vm_keys[] = {
+    {"vm", "floor", CT_GSIZE, V(floor), 0, 0, 0, NULL,
+     "floor of matching domains (size, or percent of the domain's max memory)"},
+    {"vm", "shares", CT_U64, V(shares), 0, 1, 100000, NULL, "weight of matching domains"},
+    {"vm", "manage", CT_BOOL, V(manage), 0, 0, 0, NULL, "no = never change matching domains"},
+};
+#undef V
+
+/* A vm_keys entry turned into a key of the whole config, for set_value() and friends. */
+static struct cfg_key vm_key_at(size_t key, size_t rule)
+{
+	struct cfg_key k = vm_keys[key];
+
+	k.offset += offsetof(struct memopt_config, balloon.vm) + rule * sizeof(struct cfg_vm_rule);
+	return k;
+}
+
+/* "[vm PATTERN]": start a new rule. */
+static int parse_vm_header(const char *name, unsigned lineno, const char *pattern, struct parse_state *ps,
+			   struct memopt_config *cfg, char *err, size_t errlen)
+{
+	struct cfg_balloon *b = &cfg->balloon;
+	struct cfg_vm_rule *r;
+	size_t i;
+
+	if (!*pattern)
+		FAIL("[vm] needs a domain name, UUID or glob: [vm NAME]");
+	if (strlen(pattern) >= CFG_VM_PATTERN_MAX)
+		FAIL("[vm %s]: pattern longer than %d characters", pattern, CFG_VM_PATTERN_MAX - 1);
+	for (i = 0; i < b->nvm && i < CFG_VM_MAX; i++) {
+		if (strcmp(b->vm[i].pattern, pattern) != 0)
+			continue;
+		if (ps->vm_line[i])
+			FAIL("duplicate section [vm %s] (first on line %u)", pattern, ps->vm_line[i]);
+		FAIL("duplicate section [vm %s]", pattern);
+	}
+	if (b->nvm >= CFG_VM_MAX)
+		FAIL("too many [vm] sections (at most %d)", CFG_VM_MAX);
+	r = &b->vm[b->nvm];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->pattern, pattern, strlen(pattern));
+	r->manage = TRI_KEEP;
+	ps->vm_line[b->nvm] = lineno;
+	ps->vm = (int)b->nvm++;
+	snprintf(ps->section, sizeof(ps->section), "vm");
+	return 0;
+}
+
+/* "key = value" inside a [vm PATTERN] section. */
+static int parse_vm_key(const char *name, unsigned lineno, const char *key, const char *val, struct parse_state *ps,
+			struct memopt_config *cfg, char *err, size_t errlen)
+{
+	struct cfg_vm_rule *r = &cfg->balloon.vm[ps->vm];
+	char exp[160];
+	size_t i;
+	bool b;
+
+	for (i = 0; i < ELEMENTSOF(vm_keys); i++)
+		if (strcmp(vm_keys[i].key, key) == 0)
+			break;
+	if (i == ELEMENTSOF(vm_keys))
+		FAIL("unknown key '%s' in section [vm %s]", key, r->pattern);
+	if (ps->vm_set_on[ps->vm][i])
+		FAIL("[vm %s] %s: duplicate key (first set on line %u)", r->pattern, key, ps->vm_set_on[ps->vm][i]);
+	if (!*val)
+		FAIL("[vm %s] %s: empty value", r->pattern, key);
+	if (strcmp(key, "manage") == 0) {
+		if (unit_parse_bool(val, &b) < 0)
+			FAIL("[vm %s] manage: invalid value '%s' (expected yes or no)", r->pattern, val);
+		r->manage = b ? TRI_YES : TRI_NO;
+	} else {
+		struct cfg_key k = vm_key_at(i, (size_t)ps->vm);
+
+		if (set_value(cfg, &k, val) < 0) {
+			expected_text(&k, exp, sizeof(exp));
+			FAIL("[vm %s] %s: invalid value '%s' (expected %s)", r->pattern, key, val, exp);
+		}
+		if (strcmp(key, "floor") == 0)
+			r->has_floor = true;
+	}
+	ps->vm_set_on[ps->vm][i] = lineno;
+	return 0;
+}
+
+/* One line, already cut to its length and NUL-terminated. */
+static int parse_line(const char *name, unsigned lineno, char *line, struct parse_state *ps,
+		      struct memopt_config *cfg, char *err, size_t errlen)
 {
 	char exp[160], *s, *eq, *key, *val, *p;
+	const char *section = ps->section;
 	const struct cfg_key *k;
+	unsigned *set_on = ps->set_on;
 	int i;
 
 	for (p = line; *p; p++)
@@ -458,14 +634,18 @@ static int parse_line(const char *name, unsigned lineno, char *line, char *secti
 		return 0;
 
 	if (*s == '[') {
-		p = strchr(s, ']');
+		/* The last ']' closes the header, so a [vm] glob may hold a character class. */
+		p = strrchr(s, ']');
 		if (!p || p[1] != '\0')
 			FAIL("malformed section header '%s'", s);
 		*p = '\0';
 		s = trim(s + 1);
+		if (strncmp(s, "vm", 2) == 0 && (s[2] == '\0' || is_blank(s[2])))
+			return parse_vm_header(name, lineno, trim(s + 2), ps, cfg, err, errlen);
 		if (!is_section(s))
 			FAIL("unknown section [%s]", s);
-		snprintf(section, section_len, "%s", s);
+		snprintf(ps->section, sizeof(ps->section), "%s", s);
+		ps->vm = -1;
 		return 0;
 	}
 
@@ -482,6 +662,8 @@ static int parse_line(const char *name, unsigned lineno, char *line, char *secti
 			FAIL("invalid key name '%s'", key);
 	if (!section[0])
 		FAIL("key '%s' outside of any section", key);
+	if (ps->vm >= 0)
+		return parse_vm_key(name, lineno, key, val, ps, cfg, err, errlen);
 	i = find_key(section, key);
 	if (i < 0)
 		FAIL("unknown key '%s' in section [%s]", key, section);
@@ -502,13 +684,17 @@ static int parse_line(const char *name, unsigned lineno, char *line, char *secti
 static int parse_buffer(const char *name, const char *text, size_t len, struct memopt_config *cfg, char *err,
 			size_t errlen)
 {
-	unsigned set_on[ELEMENTSOF(cfg_keys)] = {0};
-	char section[32] = "";
+	_cleanup_free_ struct parse_state *ps = calloc(1, sizeof(*ps));
 	char line[CFG_LINE_MAX + 2];
 	unsigned lineno = 0;
 	size_t pos = 0;
 	int r;
 
+	if (!ps) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	ps->vm = -1;
 	while (pos < len) {
 		const char *start = text + pos, *nl = memchr(start, '\n', len - pos);
 		size_t l = nl ? (size_t)(nl - start) : len - pos;
@@ -521,7 +707,7 @@ static int parse_buffer(const char *name, const char *text, size_t len, struct m
 			FAIL("NUL byte in line");
 		memcpy(line, start, l);
 		line[l] = '\0';
-		r = parse_line(name, lineno, line, section, sizeof(section), set_on, cfg, err, errlen);
+		r = parse_line(name, lineno, line, ps, cfg, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -592,6 +778,55 @@ static const char *cfg_name_of(const struct memopt_config *cfg)
 	return cfg->path[0] ? cfg->path : "(built-in defaults)";
 }
 
+static int validate_balloon(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
+{
+	const struct cfg_balloon *b = &cfg->balloon;
+	char a[64], c[64];
+	size_t i;
+
+	if (b->host_min_avail.is_percent == b->host_release_avail.is_percent &&
+	    (b->host_min_avail.is_percent ? b->host_release_avail.ppm <= b->host_min_avail.ppm
+					  : b->host_release_avail.kib <= b->host_min_avail.kib)) {
+		snprintf(err, errlen, "%s: [balloon] host_release_avail (%s) must be above host_min_avail (%s)",
+			 name, unit_format_msize(&b->host_release_avail, a, sizeof(a)),
+			 unit_format_msize(&b->host_min_avail, c, sizeof(c)));
+		return -EINVAL;
+	}
+	if (b->min_step_kib > b->max_step_kib) {
+		snprintf(err, errlen, "%s: [balloon] min_step (%s) must not be above max_step (%s)", name,
+			 unit_format_kib(b->min_step_kib, a, sizeof(a)), unit_format_kib(b->max_step_kib, c, sizeof(c)));
+		return -EINVAL;
+	}
+	/* libvirt takes the period in whole seconds. */
+	if (b->stats_period_ms % 1000) {
+		snprintf(err, errlen, "%s: [balloon] stats_period (%s) must be whole seconds", name,
+			 unit_format_duration(b->stats_period_ms, a, sizeof(a)));
+		return -EINVAL;
+	}
+	if (b->nvm > CFG_VM_MAX) {
+		snprintf(err, errlen, "%s: more than %d [vm] sections", name, CFG_VM_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < b->nvm; i++) {
+		const struct cfg_vm_rule *r = &b->vm[i];
+
+		if (!r->pattern[0] || strnlen(r->pattern, sizeof(r->pattern)) >= sizeof(r->pattern))
+			snprintf(err, errlen, "%s: [vm] section %zu has no valid pattern", name, i + 1);
+		else if (r->has_floor && r->floor.is_percent && r->floor.ppm > 1000000)
+			snprintf(err, errlen, "%s: [vm %s] floor: value '%s' out of range", name, r->pattern,
+				 unit_format_msize(&r->floor, a, sizeof(a)));
+		else if (r->shares > 100000)
+			snprintf(err, errlen, "%s: [vm %s] shares: value '%llu' out of range (expected 1..100000)",
+				 name, r->pattern, (unsigned long long)r->shares);
+		else if (r->manage != TRI_KEEP && r->manage != TRI_YES && r->manage != TRI_NO)
+			snprintf(err, errlen, "%s: [vm %s] manage: invalid value", name, r->pattern);
+		else
+			continue;
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 {
 	const struct cfg_ksm *k = &cfg->ksm;
@@ -617,6 +852,7 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 			bad = v < key->min || v > key->max;
 			break;
 		case CT_MSIZE:
+		case CT_GSIZE:
 			bad = ((const struct msize *)cfield(cfg, key))->is_percent &&
 			      ((const struct msize *)cfield(cfg, key))->ppm > 1000000;
 			break;
@@ -625,6 +861,9 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 			break;
 		case CT_PATH:
 			bad = !is_absolute_path(cfield(cfg, key), key->size);
+			break;
+		case CT_STRING:
+			bad = !is_token(cfield(cfg, key), key->size);
 			break;
 		case CT_PATH_OPT:
 			bad =
@@ -672,7 +911,7 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 			 (unsigned long long)k->max_pages_to_scan);
 		return -EINVAL;
 	}
-	return 0;
+	return validate_balloon(cfg, name, err, errlen);
 }
 
 int cfg_load(const char *path, bool must_exist, struct memopt_config *ret_cfg, char *err, size_t errlen)
@@ -717,4 +956,28 @@ void cfg_print(const struct memopt_config *cfg, FILE *out)
 				format_value(cfg, k, buf, sizeof(buf)));
 		}
 	}
+	for (i = 0; i < cfg->balloon.nvm && i < CFG_VM_MAX; i++) {
+		const struct cfg_vm_rule *r = &cfg->balloon.vm[i];
+
+		fprintf(out, "\n[vm %s]\n", r->pattern);
+		if (r->has_floor)
+			fprintf(out, "# %s\nfloor = %s\n", vm_keys[0].help, unit_format_msize(&r->floor, buf, sizeof(buf)));
+		if (r->shares)
+			fprintf(out, "# %s\nshares = %llu\n", vm_keys[1].help, (unsigned long long)r->shares);
+		if (r->manage != TRI_KEEP)
+			fprintf(out, "# %s\nmanage = %s\n", vm_keys[2].help, r->manage == TRI_NO ? "no" : "yes");
+	}
+}
+
+const struct cfg_vm_rule *cfg_vm_match(const struct memopt_config *cfg, const char *name, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->balloon.nvm && i < CFG_VM_MAX; i++) {
+		const char *pat = cfg->balloon.vm[i].pattern;
+
+		if ((name && fnmatch(pat, name, 0) == 0) || (uuid && fnmatch(pat, uuid, FNM_CASEFOLD) == 0))
+			return &cfg->balloon.vm[i];
+	}
+	return NULL;
 }

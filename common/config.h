@@ -14,6 +14,10 @@
 #define MEMOPT_DEFAULT_KSMTUNED_CONF "/etc/ksmtuned.conf"
 #define CFG_PATH_MAX 256
 #define CFG_ERR_MAX 512
+#define CFG_URI_MAX 256
+#define CFG_VM_MAX 64               /* [vm PATTERN] sections */
+#define CFG_VM_PATTERN_MAX 128
+#define MEMOPT_DEFAULT_LIBVIRT_URI "qemu:///system"
 
 enum ksm_mode { KSM_MODE_AUTO, KSM_MODE_ALWAYS, KSM_MODE_OFF };
 enum ksm_rate_control { KSM_RATE_SELF, KSM_RATE_ADVISOR };
@@ -54,11 +58,43 @@ struct cfg_ksm {
 	uint64_t advisor_target_scan_ms;/* rate_control = advisor */
 };
 
+/* [vm PATTERN]: per-domain overrides. PATTERN is an fnmatch(3) glob matched against the domain name
+ * and against its UUID; the first matching section (in file order) applies. */
+struct cfg_vm_rule {
+	char pattern[CFG_VM_PATTERN_MAX];
+	bool has_floor;
+	struct msize floor;             /* size, or percent of the domain's max memory */
+	uint64_t shares;                /* 0 = not set here */
+	enum tristate manage;           /* TRI_KEEP = not set here; TRI_NO opts the domain out */
+};
+
+struct cfg_balloon {
+	bool manage;                    /* no = report only: never change a balloon */
+	char uri[CFG_URI_MAX];          /* libvirt connection URI */
+	uint64_t interval_ms;           /* decision period */
+	uint64_t stats_period_ms;       /* virDomainSetMemoryStatsPeriod, whole seconds */
+	struct msize host_min_avail;    /* reclaim from guests below this MemAvailable (of MemTotal) */
+	struct msize host_release_avail;/* give memory back above this MemAvailable (of MemTotal) */
+	uint32_t host_psi_ppm;          /* host memory PSI some avg10 that counts as pressure */
+	struct msize guest_margin;      /* kept free above a guest's need (percent of its actual) */
+	uint64_t guest_low_usable_kib;  /* guest MemAvailable below this = guest pressure */
+	uint64_t guest_swapin_kib_s;    /* guest swap-in rate above this = guest pressure */
+	uint64_t guest_majflt_s;        /* guest major faults per second above this = guest pressure */
+	uint64_t min_step_kib;          /* deadband: smaller changes are not made */
+	uint64_t max_step_kib;          /* largest shrink per guest per cycle */
+	struct msize floor;             /* default floor: size, or percent of the guest's max memory */
+	uint64_t shares;                /* default weight */
+	uint64_t max_sets_per_cycle;    /* balloon changes per cycle, all guests together */
+	size_t nvm;
+	struct cfg_vm_rule vm[CFG_VM_MAX];
+};
+
 struct memopt_config {
 	char path[CFG_PATH_MAX];        /* file it came from, "" for built-in defaults */
 	struct cfg_daemon daemon;
 	struct cfg_ksm ksm;
-	/* later sections (balloon, host, cluster) are added here */
+	struct cfg_balloon balloon;
+	/* later sections (host, cluster) are added here */
 };
 
 /* Fill built-in defaults. */
@@ -78,6 +114,9 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen);
  * copy; ret_cfg is written only on success. The ksmtuned.conf layering is done by the daemon
  * (daemon/dconfig.c) with ksmtuned/ksmtuned_conf.h. */
 int cfg_load(const char *path, bool must_exist, struct memopt_config *ret_cfg, char *err, size_t errlen);
+
+/* The first [vm PATTERN] rule whose glob matches the domain name or UUID (either may be NULL), or NULL. */
+const struct cfg_vm_rule *cfg_vm_match(const struct memopt_config *cfg, const char *name, const char *uuid);
 
 /* Print the effective configuration in memoptd.conf syntax, one documented key per line. */
 void cfg_print(const struct memopt_config *cfg, FILE *out);

@@ -36,13 +36,21 @@ static struct vtimer *Tm;
 static size_t nt, capt;
 static int next_id = 1;
 
+/* Free callbacks waiting for the next loop iteration; vloop_fini() runs what is left. */
 struct deferred_free { virFreeCallback ff; void *opaque; };
+static struct deferred_free *F;
+static size_t nf, capf;
+static int64_t free_timer = -1;
 
-static void run_free(void *data)
+static void run_frees(void *data)
 {
-	struct deferred_free *d = data;
-	d->ff(d->opaque);
-	free(d);
+	(void)data;
+	free_timer = -1;
+	/* A free callback may remove further handles and so defer more frees: take the list first. */
+	while (nf > 0) {
+		struct deferred_free d = F[--nf];
+		d.ff(d.opaque);
+	}
 }
 
 /* libvirt: "the ff callback must be invoked at a later time, not from within the remove function". */
@@ -50,15 +58,19 @@ static void defer_free(virFreeCallback ff, void *opaque)
 {
 	if (!ff)
 		return;
-	struct deferred_free *d = malloc(sizeof(*d));
-	if (!d) {
-		log_err("libvirt events: out of memory, leaking a callback's data");
-		return;
+	if (nf == capf) {
+		size_t nc = capf ? capf * 2 : 16;
+		struct deferred_free *x = realloc(F, nc * sizeof(*x));
+		if (!x) {
+			log_err("libvirt events: out of memory, leaking a callback's data");
+			return;
+		}
+		F = x;
+		capf = nc;
 	}
-	d->ff = ff;
-	d->opaque = opaque;
-	if (ev_add_timeout(0, run_free, d) < 0)
-		free(d);
+	F[nf++] = (struct deferred_free){ .ff = ff, .opaque = opaque };
+	if (free_timer < 0)
+		free_timer = ev_add_timeout(0, run_frees, NULL);
 }
 
 static short to_poll(int ev)
@@ -256,6 +268,12 @@ int vloop_register(void)
 
 void vloop_fini(void)
 {
+	if (free_timer >= 0)
+		ev_cancel_timeout(free_timer);
+	run_frees(NULL);
+	free(F);
+	F = NULL;
+	nf = capf = 0;
 	for (size_t i = 0; i < nw; i++)
 		ev_del_fd(W[i].fd);
 	for (size_t i = 0; i < nt; i++)

@@ -1,4 +1,4 @@
-/* commands.c - the read-only control commands: status, ksm, log. */
+/* commands.c - the control commands: status, ksm, log, guests, balloon-set, balloon-release. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,9 @@
 #include "../common/hostmem.h"
 #include "../common/log.h"
 #include "../common/loop.h"
+#include "../common/units.h"
+#include "../balloon/bln_ctl.h"
+#include "../balloon/bln_report.h"
 #include "../ksmtuned/ksm_report.h"
 #include "../ksmtuned/ksm_tuner.h"
 
@@ -49,6 +52,14 @@ static int cmd_status(const struct ctl_peer *peer, json_object *args, json_objec
 	json_object_object_add(k, "state", json_object_new_string(strcmp(buf, "unavailable") ? "running" : "unavailable"));
 	json_object_object_add(k, "detail", json_object_new_string(buf));
 	json_object_array_add(mods, k);
+	json_object *b = json_object_new_object();
+	bln_state(buf, sizeof(buf));
+	json_object_object_add(b, "name", json_object_new_string("balloon"));
+	json_object_object_add(b, "state", json_object_new_string(strcmp(buf, "unavailable") == 0 ? "unavailable"
+								  : strncmp(buf, "disconnected", 12) == 0 ? "disconnected"
+													   : "running"));
+	json_object_object_add(b, "detail", json_object_new_string(buf));
+	json_object_array_add(mods, b);
 	json_object_object_add(r, "modules", mods);
 	*ret = r;
 	return 0;
@@ -113,10 +124,100 @@ static int cmd_log(const struct ctl_peer *peer, json_object *args, json_object *
 	return 0;
 }
 
+static int cmd_guests(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer; (void)args;
+	json_object *r = bln_report_json((*C)->daemon.procfs_root);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*ret = r;
+	return 0;
+}
+
+/* The "name" argument: a domain name or UUID. */
+static int get_name_arg(json_object *args, const char **ret, char *err, size_t errlen)
+{
+	json_object *o;
+	const char *s;
+	if (!args || !json_object_object_get_ex(args, "name", &o) || !json_object_is_type(o, json_type_string)) {
+		snprintf(err, errlen, "argument 'name' (a domain name or UUID) is required and must be a string");
+		return -EINVAL;
+	}
+	s = json_object_get_string(o);
+	if (!s[0] || strlen(s) >= 256) {
+		snprintf(err, errlen, "argument 'name' must be 1..255 characters");
+		return -EINVAL;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* The "size" argument: a size as memoptctl and memoptd.conf write it ("2G", "1536M"), or integer KiB. */
+static int get_size_arg(json_object *args, uint64_t *ret_kib, char *err, size_t errlen)
+{
+	json_object *o;
+	uint64_t kib = 0;
+	if (args && json_object_object_get_ex(args, "size", &o)) {
+		if (json_object_is_type(o, json_type_string)) {
+			if (unit_parse_size_kib(json_object_get_string(o), &kib) < 0)
+				kib = 0;
+		} else if (json_object_is_type(o, json_type_int) && json_object_get_int64(o) > 0) {
+			kib = (uint64_t)json_object_get_int64(o);
+		}
+	}
+	if (kib == 0) {
+		snprintf(err, errlen, "argument 'size' must be a size like \"2G\" or \"1536M\" (or an integer of KiB)");
+		return -EINVAL;
+	}
+	*ret_kib = kib;
+	return 0;
+}
+
+static int cmd_balloon_set(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err,
+			   size_t errlen)
+{
+	(void)peer;
+	const struct bln_vm *vm;
+	const char *name;
+	uint64_t kib;
+	int r = get_name_arg(args, &name, err, errlen);
+	if (r < 0)
+		return r;
+	r = get_size_arg(args, &kib, err, errlen);
+	if (r < 0)
+		return r;
+	r = bln_set_manual(name, kib, &vm, err, errlen);
+	if (r < 0)
+		return r;
+	*ret = bln_report_vm(vm, (*C)->daemon.procfs_root);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int cmd_balloon_release(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err,
+			       size_t errlen)
+{
+	(void)peer;
+	const struct bln_vm *vm;
+	const char *name;
+	int r = get_name_arg(args, &name, err, errlen);
+	if (r < 0)
+		return r;
+	r = bln_release_manual(name, &vm, err, errlen);
+	if (r < 0)
+		return r;
+	*ret = bln_report_vm(vm, (*C)->daemon.procfs_root);
+	return *ret ? 0 : -ENOMEM;
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", false, "", cmd_status },
 	{ "ksm", false, "", cmd_ksm },
 	{ "log", false, "[since:int] [limit:int]", cmd_log },
+	{ "guests", false, "", cmd_guests },
+	{ "balloon-set", true, "name:string size:string", cmd_balloon_set },
+	{ "balloon-release", true, "name:string", cmd_balloon_release },
 };
 
 int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms)

@@ -1,4 +1,4 @@
-/* commands.h - memoptd's control commands (status, ksm, log), registered on the control socket. */
+/* commands.h - memoptd's control commands (status, ksm, log, guests, balloon-set, balloon-release). */
 #ifndef MEMOPT_COMMANDS_H
 #define MEMOPT_COMMANDS_H
 

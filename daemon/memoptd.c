@@ -17,6 +17,8 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/state.h"
+#include "../common/virtloop.h"
+#include "../balloon/bln_ctl.h"
 #include "../ksmtuned/ksm_tuner.h"
 
 /* Exit codes (documented in README.md and `memoptd --help`). */
@@ -58,7 +60,8 @@ static void usage(FILE *out)
 		"  -v, --verbose           log level debug\n"
 		"  -h, --help, --version\n\n"
 		"Signals: SIGHUP reloads the configuration (kept unchanged if the new one is invalid);\n"
-		"SIGTERM/SIGINT stop cleanly and restore every host value memoptd changed.\n"
+		"SIGTERM/SIGINT stop cleanly and restore every host value memoptd changed (balloon sizes\n"
+		"excepted: guests keep the size they have, see docs/config.md).\n"
 		"Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 configuration error, 4 start-up failure\n"
 		"(state journal, lock, socket), 5 stopped but some originals could not be restored.\n");
 }
@@ -139,6 +142,7 @@ static void on_reload(int signo, void *data)
 	log_set_max_level(n->daemon.log_level);
 	ctl_set_admin_group(n->daemon.admin_group);
 	ksm_tuner_reload(n);
+	bln_reload(n);
 	free(old);
 	log_notice("configuration reloaded from %s", n->path[0] ? n->path : "(built-in defaults)");
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
@@ -218,6 +222,7 @@ int main(int argc, char **argv)
 			log_err("%d journaled value(s) could not be restored; they stay journaled", r);
 	}
 	ev_init();
+	vloop_register(); /* before any libvirt connection: libvirt's events run on our loop */
 	ev_add_signal(SIGTERM, on_stop, NULL);
 	ev_add_signal(SIGINT, on_stop, NULL);
 	ev_add_signal(SIGHUP, on_reload, NULL);
@@ -237,10 +242,17 @@ int main(int argc, char **argv)
 		errno = -r;
 		log_warn("ksm: not available (%s/kernel/mm/ksm: %m), continuing without KSM tuning", D.cfg->daemon.sysfs_root);
 	}
+	/* After the KSM tuner. A libvirtd that is down is retried with backoff, never fatal. */
+	r = bln_init(D.cfg);
+	if (r < 0) {
+		errno = -r;
+		log_err("balloon: cannot start (%m), continuing without balloon control");
+	}
 
 	int code;
 	if (D.once) {
 		ksm_tuner_cycle();
+		bln_cycle();
 		code = EXIT_OK;
 	} else {
 		code = ev_run();
@@ -248,9 +260,11 @@ int main(int argc, char **argv)
 			code = EXIT_RUNTIME;
 	}
 
-	/* Stop in reverse order. */
+	/* Stop in reverse order. Balloons keep their sizes (docs/config.md, "On stop"). */
+	bln_fini();
 	int unrestored = ksm_tuner_fini(D.cfg->daemon.restore_on_stop);
 	ctl_fini();
+	vloop_fini();
 	ev_fini();
 	st_close(D.st);
 	if (D.lock_fd >= 0)

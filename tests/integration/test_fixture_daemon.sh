@@ -37,6 +37,10 @@ show_knob_diff() { diff "$ORIG" <(knob_values "$1/sys/kernel/mm/ksm") | sed -n '
 cat >"$D/memoptd.conf" <<'EOF'
 [ksm]
 interval = 1s
+
+[balloon]
+# test daemons stay off the host's real libvirtd
+uri = test:///default
 EOF
 
 echo "-- acting under memory pressure"

@@ -30,6 +30,10 @@ ksmtuned_conf = none
 [ksm]
 mode = always
 interval = 1s
+
+[balloon]
+# test daemons stay off the host's real libvirtd
+uri = test:///default
 EOF
 check_rc "the test config is valid" 0 "$MEMOPTD" --check-config -c "$CONF"
 

@@ -31,6 +31,10 @@ dry_run = ${3:-no}
 mode = $1
 interval = ${4:-2s}
 $2
+
+[balloon]
+# test daemons stay off the host's real libvirtd
+uri = test:///default
 EOF
 	mv "$CONF.tmp" "$CONF"
 }

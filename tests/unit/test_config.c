@@ -514,6 +514,191 @@ static void test_load(void **state UNUSED)
 	assert_int_equal(c.ksm.sleep_ms, 20);
 }
 
+/* [balloon] defaults and its keys' ranges. */
+static void test_balloon_section(void **state UNUSED)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+	    {"[balloon]\nfloor = 150%\n",
+	     "b.conf:2: [balloon] floor: invalid value '150%' (expected a size like 2G or a percentage of the "
+	     "guest's memory like 50%)"},
+	    {"[balloon]\nfloor = lots\n",
+	     "b.conf:2: [balloon] floor: invalid value 'lots' (expected a size like 2G or a percentage of the "
+	     "guest's memory like 50%)"},
+	    {"[balloon]\ninterval = 500ms\n", "b.conf:2: [balloon] interval: invalid value '500ms' (expected 1s..1m)"},
+	    {"[balloon]\nuri = qemu:///sys tem\n",
+	     "b.conf:2: [balloon] uri: invalid value 'qemu:///sys tem' (expected at most 255 printable characters "
+	     "without blanks)"},
+	    {"[balloon]\nshares = 0\n", "b.conf:2: [balloon] shares: invalid value '0' (expected an integer 1..100000)"},
+	    {"[balloon]\nmax_sets_per_cycle = 0\n",
+	     "b.conf:2: [balloon] max_sets_per_cycle: invalid value '0' (expected an integer 1..10000)"},
+	    {"[ballon]\n", "b.conf:1: unknown section [ballon]"},
+	};
+	static const struct {
+		const char *text, *err;
+	} invalid[] = {
+	    {"[balloon]\nhost_min_avail = 30%\nhost_release_avail = 20%\n",
+	     "b.conf: [balloon] host_release_avail (20%) must be above host_min_avail (30%)"},
+	    {"[balloon]\nhost_min_avail = 4G\nhost_release_avail = 4G\n",
+	     "b.conf: [balloon] host_release_avail (4G) must be above host_min_avail (4G)"},
+	    {"[balloon]\nmin_step = 1G\nmax_step = 512M\n",
+	     "b.conf: [balloon] min_step (1G) must not be above max_step (512M)"},
+	    {"[balloon]\nstats_period = 1500ms\n", "b.conf: [balloon] stats_period (1500ms) must be whole seconds"},
+	};
+	struct memopt_config c;
+	char err[CFG_ERR_MAX];
+	size_t i;
+
+	cfg_defaults(&c);
+	assert_false(c.balloon.manage);
+	assert_string_equal(c.balloon.uri, "qemu:///system");
+	assert_int_equal(c.balloon.interval_ms, 5000);
+	assert_int_equal(c.balloon.stats_period_ms, 2000);
+	assert_true(c.balloon.host_min_avail.is_percent);
+	assert_int_equal(c.balloon.host_min_avail.ppm, 150000);
+	assert_int_equal(c.balloon.host_release_avail.ppm, 250000);
+	assert_int_equal(c.balloon.host_psi_ppm, 100000);
+	assert_true(c.balloon.guest_margin.is_percent);
+	assert_int_equal(c.balloon.guest_margin.ppm, 100000);
+	assert_int_equal(c.balloon.guest_low_usable_kib, 65536);
+	assert_int_equal(c.balloon.guest_swapin_kib_s, 1024);
+	assert_int_equal(c.balloon.guest_majflt_s, 100);
+	assert_int_equal(c.balloon.min_step_kib, 32768);
+	assert_int_equal(c.balloon.max_step_kib, 524288);
+	assert_true(c.balloon.floor.is_percent);
+	assert_int_equal(c.balloon.floor.ppm, 500000);
+	assert_int_equal(c.balloon.shares, 1000);
+	assert_int_equal(c.balloon.max_sets_per_cycle, 8);
+	assert_int_equal(c.balloon.nvm, 0);
+
+	assert_int_equal(cfg_parse_string("b.conf",
+					  "[balloon]\nmanage = yes\nuri = test:///tmp/node.xml\ninterval = 1s\n"
+					  "stats_period = 5s\nhost_min_avail = 2G\nhost_release_avail = 3G\n"
+					  "guest_margin = 128M\nguest_swapin = 4M\nfloor = 1G\nmax_step = 1G\n",
+					  &c, err, sizeof(err)),
+			 0);
+	assert_true(c.balloon.manage);
+	assert_string_equal(c.balloon.uri, "test:///tmp/node.xml");
+	assert_int_equal(c.balloon.interval_ms, 1000);
+	assert_int_equal(c.balloon.stats_period_ms, 5000);
+	assert_false(c.balloon.host_min_avail.is_percent);
+	assert_int_equal(c.balloon.host_min_avail.kib, 2 << 20);
+	assert_false(c.balloon.guest_margin.is_percent);
+	assert_int_equal(c.balloon.guest_margin.kib, 131072);
+	assert_int_equal(c.balloon.guest_swapin_kib_s, 4096);
+	assert_int_equal(c.balloon.floor.kib, 1 << 20);
+	assert_int_equal(cfg_validate(&c, err, sizeof(err)), 0);
+	roundtrip(&c);
+
+	for (i = 0; i < ELEMENTSOF(bad); i++) {
+		cfg_defaults(&c);
+		err[0] = '\0';
+		assert_int_equal(cfg_parse_string("b.conf", bad[i].text, &c, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, bad[i].err);
+	}
+	for (i = 0; i < ELEMENTSOF(invalid); i++) {
+		cfg_defaults(&c);
+		assert_int_equal(cfg_parse_string("b.conf", invalid[i].text, &c, err, sizeof(err)), 0);
+		err[0] = '\0';
+		assert_int_equal(cfg_validate(&c, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, invalid[i].err);
+	}
+}
+
+/* [vm PATTERN] sections: parsed in order, matched by name or UUID glob, printed back, errors with file:line. */
+static void test_vm_sections(void **state UNUSED)
+{
+	static const char good[] = "[balloon]\nmanage = yes\n"
+				   "[vm db-*]\nfloor = 8G\nshares = 4000\n"
+				   "[vm web-[0-9]]\nfloor = 25%\n"
+				   "[vm 3F0C2A8E-*]\nmanage = no\n"
+				   "[vm *]\nmanage = yes\n"
+				   "[balloon]\nshares = 500\n";
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+	    {"[vm x]\nfloor = lots\n",
+	     "v.conf:2: [vm x] floor: invalid value 'lots' (expected a size like 2G or a percentage of the guest's "
+	     "memory like 50%)"},
+	    {"[vm x]\nfloor = 101%\n",
+	     "v.conf:2: [vm x] floor: invalid value '101%' (expected a size like 2G or a percentage of the guest's "
+	     "memory like 50%)"},
+	    {"[vm x]\nflor = 1G\n", "v.conf:2: unknown key 'flor' in section [vm x]"},
+	    {"[vm x]\ninterval = 1s\n", "v.conf:2: unknown key 'interval' in section [vm x]"},
+	    {"[vm x]\nfloor = 1G\n[ksm]\n[vm y]\n[vm x]\n", "v.conf:5: duplicate section [vm x] (first on line 1)"},
+	    {"[vm x]\nshares = 1\nshares = 2\n", "v.conf:3: [vm x] shares: duplicate key (first set on line 2)"},
+	    {"[vm x]\nshares = 0\n", "v.conf:2: [vm x] shares: invalid value '0' (expected an integer 1..100000)"},
+	    {"[vm x]\nmanage = perhaps\n", "v.conf:2: [vm x] manage: invalid value 'perhaps' (expected yes or no)"},
+	    {"[vm x]\nmanage =\n", "v.conf:2: [vm x] manage: empty value"},
+	    {"[vm]\n", "v.conf:1: [vm] needs a domain name, UUID or glob: [vm NAME]"},
+	    {"[vm   ]\n", "v.conf:1: [vm] needs a domain name, UUID or glob: [vm NAME]"},
+	    {"[vmx]\n", "v.conf:1: unknown section [vmx]"},
+	    {"[vm x\n", "v.conf:1: malformed section header '[vm x'"},
+	};
+	struct memopt_config c;
+	char err[CFG_ERR_MAX], text[8192];
+	const struct cfg_vm_rule *r;
+	size_t i, n;
+
+	cfg_defaults(&c);
+	if (cfg_parse_string("v.conf", good, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.balloon.shares, 500);
+	assert_int_equal(c.balloon.nvm, 4);
+	assert_string_equal(c.balloon.vm[0].pattern, "db-*");
+	assert_true(c.balloon.vm[0].has_floor);
+	assert_int_equal(c.balloon.vm[0].floor.kib, 8 << 20);
+	assert_int_equal(c.balloon.vm[0].shares, 4000);
+	assert_int_equal(c.balloon.vm[0].manage, TRI_KEEP);
+	assert_string_equal(c.balloon.vm[1].pattern, "web-[0-9]");
+	assert_true(c.balloon.vm[1].floor.is_percent);
+	assert_int_equal(c.balloon.vm[1].floor.ppm, 250000);
+	assert_int_equal(c.balloon.vm[1].shares, 0);
+	assert_int_equal(c.balloon.vm[2].manage, TRI_NO);
+	assert_false(c.balloon.vm[2].has_floor);
+	assert_int_equal(c.balloon.vm[3].manage, TRI_YES);
+
+	/* First match in file order; UUIDs match case-insensitively; "*" catches the rest. */
+	r = cfg_vm_match(&c, "db-main", "11111111-2222-3333-4444-555555555555");
+	assert_ptr_equal(r, &c.balloon.vm[0]);
+	assert_ptr_equal(cfg_vm_match(&c, "web-7", NULL), &c.balloon.vm[1]);
+	assert_ptr_equal(cfg_vm_match(&c, "web-77", NULL), &c.balloon.vm[3]);
+	assert_ptr_equal(cfg_vm_match(&c, "other", "3f0c2a8e-1b7d-4f5e-9a26-0d4c5b6e7f80"), &c.balloon.vm[2]);
+	cfg_defaults(&c);
+	assert_null(cfg_vm_match(&c, "db-main", NULL));
+
+	/* Printed back and parsed again: the same rules. */
+	assert_int_equal(cfg_parse_string("v.conf", good, &c, err, sizeof(err)), 0);
+	roundtrip(&c);
+
+	for (i = 0; i < ELEMENTSOF(bad); i++) {
+		cfg_defaults(&c);
+		err[0] = '\0';
+		assert_int_equal(cfg_parse_string("v.conf", bad[i].text, &c, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, bad[i].err);
+	}
+
+	/* At most CFG_VM_MAX sections. */
+	n = 0;
+	for (i = 0; i <= CFG_VM_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "[vm g%zu]\nshares = 2\n", i);
+	cfg_defaults(&c);
+	assert_int_equal(cfg_parse_string("v.conf", text, &c, err, sizeof(err)), -EINVAL);
+	snprintf(text, sizeof(text), "v.conf:%d: too many [vm] sections (at most %d)", 2 * CFG_VM_MAX + 1, CFG_VM_MAX);
+	assert_string_equal(err, text);
+
+	/* Rules that bypassed the parser are checked too. */
+	cfg_defaults(&c);
+	c.balloon.nvm = 1;
+	snprintf(c.balloon.vm[0].pattern, sizeof(c.balloon.vm[0].pattern), "x");
+	c.balloon.vm[0].manage = TRI_KEEP;
+	c.balloon.vm[0].shares = 200000;
+	assert_int_equal(cfg_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "(built-in defaults): [vm x] shares: value '200000' out of range (expected 1..100000)");
+}
+
 /* docs/memoptd.conf.example must parse as shipped, list every key with its default, and match. */
 static void test_example_matches_defaults(void **state UNUSED)
 {
@@ -671,6 +856,8 @@ int main(void)
 	    cmocka_unit_test(test_line_length),
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_balloon_section),
+	    cmocka_unit_test(test_vm_sections),
 	    cmocka_unit_test(test_example_matches_defaults),
 	    cmocka_unit_test(test_doc_lists_every_key),
 	    cmocka_unit_test(test_fuzz),
