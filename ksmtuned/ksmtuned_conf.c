@@ -21,7 +21,7 @@
 #define KT_DEFAULT_THRES_COEF 20
 #define KT_DEFAULT_THRES_CONST 2048
 
-/* memopt's ranges for the keys an import may set (keep in step with the table in common/config.c). */
+/* memopt's ranges for the keys an import may set (keep in step with the table in common/config_keys.c). */
 #define KT_SLEEP_MS_MAX 10000
 #define KT_MIN_PAGES_MAX 100000
 #define KT_MAX_PAGES_MAX 1000000

@@ -1,0 +1,311 @@
+/* config_keys.c - what memoptd.conf holds: the key tables, built-in defaults and per-section cross-checks. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "config_int.h"
+#include "units.h"
+
+static const struct cfg_name log_level_names[] = {
+    {"err", LOG_ERR},	{"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+    {"info", LOG_INFO}, {"debug", LOG_DEBUG},	  {NULL, 0},
+};
+static const struct cfg_name mode_names[] = {
+    {"auto", KSM_MODE_AUTO},
+    {"always", KSM_MODE_ALWAYS},
+    {"off", KSM_MODE_OFF},
+    {NULL, 0},
+};
+static const struct cfg_name rate_names[] = {
+    {"self", KSM_RATE_SELF},
+    {"advisor", KSM_RATE_ADVISOR},
+    {NULL, 0},
+};
+static const struct cfg_name smart_scan_names[] = {
+    {"auto", TRI_AUTO}, {"yes", TRI_YES}, {"no", TRI_NO}, {"keep", TRI_KEEP}, {NULL, 0},
+};
+static const struct cfg_name keep_yes_no_names[] = {
+    {"keep", TRI_KEEP},
+    {"yes", TRI_YES},
+    {"no", TRI_NO},
+    {NULL, 0},
+};
+
+#define D(f) offsetof(struct memopt_config, daemon.f)
+#define K(f) offsetof(struct memopt_config, ksm.f)
+#define DS(f) sizeof(((struct memopt_config *)0)->daemon.f)
+#define B(f) offsetof(struct memopt_config, balloon.f)
+#define BS(f) sizeof(((struct memopt_config *)0)->balloon.f)
+#define SEC(n) ((uint64_t)(n)*1000)
+#define PCT(n) ((uint64_t)(n)*10000)
+
+/* Sections appear in --print-config in the order of this table. */
+const struct cfg_key cfg_keys[] = {
+    {"daemon", "log_level", CT_ENUM, D(log_level), 0, 0, 0, log_level_names, "most verbose level logged"},
+    {"daemon", "dry_run", CT_BOOL, D(dry_run), 0, 0, 0, NULL,
+     "decide and log, but change nothing on the host"},
+    {"daemon", "restore_on_stop", CT_BOOL, D(restore_on_stop), 0, 0, 0, NULL,
+     "write back every original host value on a clean stop"},
+    {"daemon", "socket", CT_PATH, D(socket_path), DS(socket_path), 0, 0, NULL,
+     "control socket for memoptctl"},
+    {"daemon", "admin_group", CT_GROUP, D(admin_group), DS(admin_group), 0, 0, NULL,
+     "group whose members may change settings over the socket; none = root only"},
+    {"daemon", "state_dir", CT_PATH, D(state_dir), DS(state_dir), 0, 0, NULL,
+     "directory of the journal of original host values"},
+    {"daemon", "sysfs_root", CT_PATH, D(sysfs_root), DS(sysfs_root), 0, 0, NULL,
+     "where sysfs is mounted (tests point this at a fixture tree)"},
+    {"daemon", "procfs_root", CT_PATH, D(procfs_root), DS(procfs_root), 0, 0, NULL,
+     "where procfs is mounted (tests point this at a fixture tree)"},
+    {"daemon", "ksmtuned_conf", CT_PATH_OPT, D(ksmtuned_conf), DS(ksmtuned_conf), 0, 0, NULL,
+     "ksmtuned.conf to import first (never executed); none = no import"},
+
+    {"ksm", "manage", CT_BOOL, K(manage), 0, 0, 0, NULL, "no = never write /sys/kernel/mm/ksm, only report"},
+    {"ksm", "mode", CT_ENUM, K(mode), 0, 0, 0, mode_names,
+     "auto = merge under memory pressure; always = keep ksmd running; off = stop ksmd"},
+    {"ksm", "rate_control", CT_ENUM, K(rate_control), 0, 0, 0, rate_names,
+     "self = memopt sets pages_to_scan from merge yield and ksmd CPU; advisor = kernel scan-time advisor"},
+    {"ksm", "interval", CT_DURATION, K(interval_ms), 0, 250, SEC(60), NULL, "decision period"},
+    {"ksm", "start_avail", CT_MSIZE, K(start_avail), 0, 0, 0, NULL,
+     "start merging when MemAvailable falls below this (size, or percent of MemTotal)"},
+    {"ksm", "stop_avail", CT_MSIZE, K(stop_avail), 0, 0, 0, NULL,
+     "stop once MemAvailable stays above this for stop_hold (size, or percent of MemTotal)"},
+    {"ksm", "start_psi", CT_PERCENT, K(start_psi_ppm), 0, PCT(0), PCT(100), NULL,
+     "start merging when memory PSI some avg10 exceeds this share of time"},
+    {"ksm", "stop_psi", CT_PERCENT, K(stop_psi_ppm), 0, PCT(0), PCT(100), NULL,
+     "stop only while memory PSI some avg10 is below this"},
+    {"ksm", "stop_hold", CT_DURATION, K(stop_hold_ms), 0, 0, SEC(86400), NULL,
+     "how long the stop conditions must hold before ksmd is stopped"},
+    {"ksm", "max_cpu_percent", CT_PERCENT, K(max_cpu_ppm), 0, PCT(1), PCT(100), NULL,
+     "ceiling for ksmd CPU during a burst, share of one core"},
+    {"ksm", "steady_cpu_percent", CT_PERCENT, K(steady_cpu_ppm), 0, PCT(0), PCT(100), NULL,
+     "long-run average ksmd CPU budget, share of one core"},
+    {"ksm", "burst_cpu", CT_DURATION, K(burst_cpu_ms), 0, 0, SEC(3600), NULL,
+     "CPU time ksmd may spend above steady_cpu_percent before it is held to it"},
+    {"ksm", "min_yield", CT_SIZE, K(min_yield_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "memory saved per ksmd CPU-second below which scanning stops paying"},
+    {"ksm", "settled_scan_time", CT_DURATION, K(settled_scan_time_ms), 0, SEC(10), SEC(86400), NULL,
+     "full-scan period once scanning stops paying"},
+    {"ksm", "sleep_ms", CT_U64, K(sleep_ms), 0, 0, 10000, NULL,
+     "sleep_millisecs while scanning fast, milliseconds"},
+    {"ksm", "min_pages_to_scan", CT_U64, K(min_pages_to_scan), 0, 1, 100000, NULL,
+     "lowest pages_to_scan memopt sets"},
+    {"ksm", "max_pages_to_scan", CT_U64, K(max_pages_to_scan), 0, 1, 1000000, NULL,
+     "highest pages_to_scan memopt sets"},
+    {"ksm", "smart_scan", CT_ENUM, K(smart_scan), 0, 0, 0, smart_scan_names,
+     "kernel smart_scan; auto = off while page churn makes skipping costly; keep = leave as found"},
+    {"ksm", "use_zero_pages", CT_ENUM, K(use_zero_pages), 0, 0, 0, keep_yes_no_names,
+     "kernel use_zero_pages; keep = leave as found"},
+    {"ksm", "advisor_target_scan_time", CT_DURATION, K(advisor_target_scan_ms), 0, SEC(1), SEC(86400), NULL,
+     "full-scan time the kernel advisor aims for (rate_control = advisor)"},
+
+    {"balloon", "manage", CT_BOOL, B(manage), 0, 0, 0, NULL,
+     "yes = change balloon sizes; no = only report what would be done"},
+    {"balloon", "uri", CT_STRING, B(uri), BS(uri), 0, 0, NULL, "libvirt connection URI"},
+    {"balloon", "interval", CT_DURATION, B(interval_ms), 0, SEC(1), SEC(60), NULL, "decision period"},
+    {"balloon", "stats_period", CT_DURATION, B(stats_period_ms), 0, SEC(1), SEC(300), NULL,
+     "guest memory statistics period set on every balloon device (whole seconds)"},
+    {"balloon", "host_min_avail", CT_MSIZE, B(host_min_avail), 0, 0, 0, NULL,
+     "reclaim from guests while MemAvailable is below this (size, or percent of MemTotal)"},
+    {"balloon", "host_release_avail", CT_MSIZE, B(host_release_avail), 0, 0, 0, NULL,
+     "give memory back to guests while MemAvailable is above this (size, or percent of MemTotal)"},
+    {"balloon", "host_psi", CT_PERCENT, B(host_psi_ppm), 0, PCT(0), PCT(100), NULL,
+     "host memory PSI some avg10 above this also counts as host pressure"},
+    {"balloon", "guest_margin", CT_GSIZE, B(guest_margin), 0, 0, 0, NULL,
+     "kept free above a guest's need (size, or percent of the guest's current size)"},
+    {"balloon", "guest_low_usable", CT_SIZE, B(guest_low_usable_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "a guest whose MemAvailable is below this is under pressure"},
+    {"balloon", "guest_swapin", CT_SIZE, B(guest_swapin_kib_s), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "a guest swapping in more than this per second is under pressure"},
+    {"balloon", "guest_majflt", CT_U64, B(guest_majflt_s), 0, 0, 100000000, NULL,
+     "a guest with more major faults per second than this is under pressure"},
+    {"balloon", "min_step", CT_SIZE, B(min_step_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "deadband: balloon changes smaller than this are not made"},
+    {"balloon", "max_step", CT_SIZE, B(max_step_kib), 0, 1024, 1024ULL * 1024 * 1024, NULL,
+     "largest shrink of one guest per cycle"},
+    {"balloon", "floor", CT_GSIZE, B(floor), 0, 0, 0, NULL,
+     "default floor (size, or percent of the guest's max memory)"},
+    {"balloon", "shares", CT_U64, B(shares), 0, 1, 100000, NULL, "default weight of a guest"},
+    {"balloon", "max_sets_per_cycle", CT_U64, B(max_sets_per_cycle), 0, 1, 10000, NULL,
+     "balloon changes per cycle, all guests together"},
+};
+const size_t cfg_nkeys = ELEMENTSOF(cfg_keys);
+
+const char *const cfg_sections[] = {"daemon", "ksm", "balloon"};
+const size_t cfg_nsections = ELEMENTSOF(cfg_sections);
+
+#define V(f) offsetof(struct cfg_vm_rule, f)
+const struct cfg_key cfg_vm_keys[CFG_VM_NKEYS] = {
+    [CFG_VM_FLOOR] = {"vm", "floor", CT_GSIZE, V(floor), 0, 0, 0, NULL,
+		      "floor of matching domains (size, or percent of the domain's max memory)"},
+    [CFG_VM_SHARES] = {"vm", "shares", CT_U64, V(shares), 0, 1, 100000, NULL, "weight of matching domains"},
+    [CFG_VM_MANAGE] = {"vm", "manage", CT_BOOL, V(manage), 0, 0, 0, NULL,
+		       "no = never change matching domains"},
+};
+#undef V
+
+/* Enum fields are C enums or ints; both are int-sized here (checked below). */
+_Static_assert(sizeof(enum ksm_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum ksm_rate_control) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum tristate) == sizeof(int), "enum size");
+
+void cfg_defaults(struct memopt_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+
+	cfg->daemon.log_level = LOG_INFO;
+	cfg->daemon.dry_run = false;
+	cfg->daemon.restore_on_stop = true;
+	snprintf(cfg->daemon.socket_path, sizeof(cfg->daemon.socket_path), "%s", MEMOPT_DEFAULT_SOCKET);
+	cfg->daemon.admin_group[0] = '\0';
+	snprintf(cfg->daemon.state_dir, sizeof(cfg->daemon.state_dir), "%s", MEMOPT_DEFAULT_STATE_DIR);
+	snprintf(cfg->daemon.sysfs_root, sizeof(cfg->daemon.sysfs_root), "/sys");
+	snprintf(cfg->daemon.procfs_root, sizeof(cfg->daemon.procfs_root), "/proc");
+	snprintf(cfg->daemon.ksmtuned_conf, sizeof(cfg->daemon.ksmtuned_conf), "%s",
+		 MEMOPT_DEFAULT_KSMTUNED_CONF);
+
+	cfg->ksm.manage = true;
+	cfg->ksm.mode = KSM_MODE_AUTO;
+	cfg->ksm.rate_control = KSM_RATE_SELF;
+	cfg->ksm.interval_ms = 2000;
+	cfg->ksm.start_avail = (struct msize){.is_percent = true, .ppm = 200000};
+	cfg->ksm.stop_avail = (struct msize){.is_percent = true, .ppm = 300000};
+	cfg->ksm.start_psi_ppm = 50000;
+	cfg->ksm.stop_psi_ppm = 10000;
+	cfg->ksm.stop_hold_ms = 60000;
+	cfg->ksm.max_cpu_ppm = 500000;
+	cfg->ksm.steady_cpu_ppm = 100000;
+	cfg->ksm.burst_cpu_ms = 30000;
+	cfg->ksm.min_yield_kib = 16 * 1024;
+	cfg->ksm.settled_scan_time_ms = 600000;
+	cfg->ksm.sleep_ms = 10;
+	cfg->ksm.min_pages_to_scan = 32;
+	cfg->ksm.max_pages_to_scan = 20000;
+	cfg->ksm.smart_scan = TRI_AUTO;
+	cfg->ksm.use_zero_pages = TRI_KEEP;
+	cfg->ksm.advisor_target_scan_ms = 60000;
+
+	cfg->balloon.manage = false;
+	snprintf(cfg->balloon.uri, sizeof(cfg->balloon.uri), "%s", MEMOPT_DEFAULT_LIBVIRT_URI);
+	cfg->balloon.interval_ms = 5000;
+	cfg->balloon.stats_period_ms = 2000;
+	cfg->balloon.host_min_avail = (struct msize){.is_percent = true, .ppm = 150000};
+	cfg->balloon.host_release_avail = (struct msize){.is_percent = true, .ppm = 250000};
+	cfg->balloon.host_psi_ppm = 100000;
+	cfg->balloon.guest_margin = (struct msize){.is_percent = true, .ppm = 100000};
+	cfg->balloon.guest_low_usable_kib = 64 * 1024;
+	cfg->balloon.guest_swapin_kib_s = 1024;
+	cfg->balloon.guest_majflt_s = 100;
+	cfg->balloon.min_step_kib = 32 * 1024;
+	cfg->balloon.max_step_kib = 512 * 1024;
+	cfg->balloon.floor = (struct msize){.is_percent = true, .ppm = 500000};
+	cfg->balloon.shares = 1000;
+	cfg->balloon.max_sets_per_cycle = 8;
+	cfg->balloon.nvm = 0;
+}
+
+static int validate_ksm(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
+{
+	const struct cfg_ksm *k = &cfg->ksm;
+	char a[64], b[64];
+
+	/* Hysteresis needs stop above start; mixed absolute/percent can only be compared against MemTotal,
+	 * which is the daemon's business at run time. */
+	if (k->start_avail.is_percent == k->stop_avail.is_percent &&
+	    (k->start_avail.is_percent ? k->stop_avail.ppm <= k->start_avail.ppm
+				       : k->stop_avail.kib <= k->start_avail.kib)) {
+		snprintf(err, errlen, "%s: [ksm] stop_avail (%s) must be above start_avail (%s)", name,
+			 unit_format_msize(&k->stop_avail, a, sizeof(a)),
+			 unit_format_msize(&k->start_avail, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (k->stop_psi_ppm > k->start_psi_ppm) {
+		snprintf(err, errlen, "%s: [ksm] stop_psi (%s) must not be above start_psi (%s)", name,
+			 cfg_fmt_pct(k->stop_psi_ppm, a, sizeof(a)),
+			 cfg_fmt_pct(k->start_psi_ppm, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (k->steady_cpu_ppm > k->max_cpu_ppm) {
+		snprintf(err, errlen,
+			 "%s: [ksm] steady_cpu_percent (%s) must not be above max_cpu_percent (%s)", name,
+			 cfg_fmt_pct(k->steady_cpu_ppm, a, sizeof(a)),
+			 cfg_fmt_pct(k->max_cpu_ppm, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (k->min_pages_to_scan > k->max_pages_to_scan) {
+		snprintf(err, errlen,
+			 "%s: [ksm] min_pages_to_scan (%llu) must not be above max_pages_to_scan (%llu)",
+			 name, (unsigned long long)k->min_pages_to_scan,
+			 (unsigned long long)k->max_pages_to_scan);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int validate_balloon(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
+{
+	const struct cfg_balloon *b = &cfg->balloon;
+	char a[64], c[64];
+	size_t i;
+
+	if (b->host_min_avail.is_percent == b->host_release_avail.is_percent &&
+	    (b->host_min_avail.is_percent ? b->host_release_avail.ppm <= b->host_min_avail.ppm
+					  : b->host_release_avail.kib <= b->host_min_avail.kib)) {
+		snprintf(err, errlen,
+			 "%s: [balloon] host_release_avail (%s) must be above host_min_avail (%s)", name,
+			 unit_format_msize(&b->host_release_avail, a, sizeof(a)),
+			 unit_format_msize(&b->host_min_avail, c, sizeof(c)));
+		return -EINVAL;
+	}
+	if (b->min_step_kib > b->max_step_kib) {
+		snprintf(err, errlen, "%s: [balloon] min_step (%s) must not be above max_step (%s)", name,
+			 unit_format_kib(b->min_step_kib, a, sizeof(a)),
+			 unit_format_kib(b->max_step_kib, c, sizeof(c)));
+		return -EINVAL;
+	}
+	/* libvirt takes the period in whole seconds. */
+	if (b->stats_period_ms % 1000) {
+		snprintf(err, errlen, "%s: [balloon] stats_period (%s) must be whole seconds", name,
+			 unit_format_duration(b->stats_period_ms, a, sizeof(a)));
+		return -EINVAL;
+	}
+	if (b->nvm > CFG_VM_MAX) {
+		snprintf(err, errlen, "%s: more than %d [vm] sections", name, CFG_VM_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < b->nvm; i++) {
+		const struct cfg_vm_rule *r = &b->vm[i];
+
+		if (!r->pattern[0] || strnlen(r->pattern, sizeof(r->pattern)) >= sizeof(r->pattern))
+			snprintf(err, errlen, "%s: [vm] section %zu has no valid pattern", name, i + 1);
+		else if (r->has_floor && r->floor.is_percent && r->floor.ppm > 1000000)
+			snprintf(err, errlen, "%s: [vm %s] floor: value '%s' out of range", name, r->pattern,
+				 unit_format_msize(&r->floor, a, sizeof(a)));
+		else if (r->shares > 100000)
+			snprintf(err, errlen,
+				 "%s: [vm %s] shares: value '%llu' out of range (expected 1..100000)", name,
+				 r->pattern, (unsigned long long)r->shares);
+		else if (r->manage != TRI_KEEP && r->manage != TRI_YES && r->manage != TRI_NO)
+			snprintf(err, errlen, "%s: [vm %s] manage: invalid value", name, r->pattern);
+		else
+			continue;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Sections are checked in the order of cfg_sections[]; a new section adds its keys to cfg_keys[], its name
+ * to cfg_sections[], its defaults to cfg_defaults() and its cross-checks here. */
+int cfg_validate_sections(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
+{
+	int r;
+
+	r = validate_ksm(cfg, name, err, errlen);
+	if (r < 0)
+		return r;
+	return validate_balloon(cfg, name, err, errlen);
+}
