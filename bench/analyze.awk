@@ -176,7 +176,7 @@ function ratio_line(label, who, a, b, op, limit, what_b, missing_a_bad,    x) {
 	if (a == "-" && missing_a_bad)
 		return sprintf("| %s | %s | - | %s %s | NOT MET (no value for %s) |", who, label, op, limit, who)
 	if (a == "-" || b == "-")
-		return sprintf("| %s | %s | - | %s %s | n/a (%s) |", who, label, op, limit, what_b)
+		return sprintf("| %s | %s | - | %s %s | n/a: %s |", who, label, op, limit, what_b)
 	if (b + 0 == 0)
 		x = (a + 0 == 0) ? 1 : 1e9
 	else
@@ -220,11 +220,11 @@ function report(    si, s, r, c, k, ctl, who, w, rk, rm, rx, t90k, a, line) {
 		print "Run conditions: ballast, fill time, ksmd CPU-s used since boot when the run started (the kernel"
 		print "advisor's first step depends on it), lowest MemAvailable seen, note."
 		print ""
-		print "| controller | ballast MiB | fill s | ksmd CPU-s before run | min MemAvailable MiB | note |"
+		print "| controller | ballast MiB x views | fill s | ksmd CPU-s before run | min MemAvailable MiB | note |"
 		print "|---|---|---|---|---|---|"
 		for (r = 1; r <= nr; r++)
 			if (R[r, "scenario"] == s)
-				printf "| %s | %s | %s | %s | %s | %s |\n", v(r, "controller"), v(r, "ballast_mib"),
+				printf "| %s | %s x %s | %s | %s | %s | %s |\n", v(r, "controller"), v(r, "ballast_mib"), v(r, "ballast_views"),
 				       v(r, "fill_s"), v(r, "ksmd_cpu_before"), v(r, "min_avail_mib"),
 				       (v(r, "note") == "-" ? "" : v(r, "note"))
 		print ""
@@ -289,7 +289,7 @@ function report(    si, s, r, c, k, ctl, who, w, rk, rm, rx, t90k, a, line) {
 					 "<=", 1.5, rm ? "max never reached 90 %" : "max not run", 1)
 			print ratio_line("steady CPU-s/min / ksmtuned's", who, v(rx, "steady_cpu_per_min"),
 					 k ? v(k, "steady_cpu_per_min") : "-", "<=", 0.1,
-					 k ? "ksmtuned has no steady state (t90 not reached or too late)" : "ksmtuned not run", 1)
+					 k ? "ksmtuned has no steady state (t90 not reached, or < 10 s before the end)" : "ksmtuned not run", 1)
 		}
 		print ""
 	}

@@ -22,6 +22,7 @@ BENCH_ZERO_PCT=${BENCH_ZERO_PCT:-10}
 BENCH_CHURN_PERIOD=${BENCH_CHURN_PERIOD:-50}
 BENCH_CHURN_PHASE=${BENCH_CHURN_PHASE:-spread}
 BENCH_BALLAST_MIB=${BENCH_BALLAST_MIB:-auto}
+BENCH_BALLAST_VIEWS=${BENCH_BALLAST_VIEWS:-auto}
 BENCH_BALLAST_FREE_PCT=${BENCH_BALLAST_FREE_PCT:-18}
 BENCH_MIN_AVAIL_MIB=${BENCH_MIN_AVAIL_MIB:-3584}
 BENCH_ABORT_AVAIL_MIB=${BENCH_ABORT_AVAIL_MIB:-3328}
@@ -84,13 +85,16 @@ knobs_record() {
 	[ ${#KNOBS[@]} -gt 0 ] || die "no writable knobs under $KSM"
 }
 
-knobs_save_state() {
+# $BENCH_STATE: our pid, the controller we started (so that a later start can stop it if we are
+# SIGKILLed) and the original knobs. Written temp + rename on every change.
+state_save() {
 	local k tmp="$BENCH_STATE.tmp"
 	{
 		echo "pid=$$"
+		echo "proc_ctl_pgid=$CTL_PGID"
+		echo "proc_ctl_pid=$CTL_PID"
 		for k in "${KNOBS[@]}"; do echo "$k=${ORIG[$k]}"; done
 	} > "$tmp" && sync "$tmp" 2>/dev/null; mv -f "$tmp" "$BENCH_STATE"
-	cp "$BENCH_STATE" "$BENCH_OUT/ksm-knobs.orig"
 }
 
 # Restore every knob whose value differs from $1-named associative array (default ORIG).
@@ -118,22 +122,43 @@ knobs_restore() {
 	return $fail
 }
 
-# A previous run killed with SIGKILL left its originals in $BENCH_STATE: put them back first.
+# A previous run killed with SIGKILL left $BENCH_STATE: stop the controller it had started (only if
+# that PID / process group still runs ksmtuned or memoptd), then put its recorded knobs back.
+# The workload and sampler it started died with it (PR_SET_PDEATHSIG / --seconds).
+# shellcheck disable=SC2034 # OLD is read through the nameref in knobs_restore
 knobs_recover_crash() {
-	local line pid="" k
-	declare -A OLD=()
+	local line pid="" k pg="" cpid=""
+	local -A OLD=()
 	[ -f "$BENCH_STATE" ] || return 0
 	while IFS= read -r line; do
 		k=${line%%=*}
-		# shellcheck disable=SC2034 # OLD is read through the nameref in knobs_restore
-		# shellcheck disable=SC2034 # OLD is read through the nameref in knobs_restore
-		if [ "$k" = pid ]; then pid=${line#*=}; else OLD[$k]=${line#*=}; fi
+		case $k in
+		pid) pid=${line#*=} ;;
+		proc_ctl_pgid) pg=${line#*=} ;;
+		proc_ctl_pid) cpid=${line#*=} ;;
+		*) OLD[$k]=${line#*=} ;;
+		esac
 	done < "$BENCH_STATE"
 	if [ -n "$pid" ] && [ "$pid" != $$ ] && kill -0 "$pid" 2>/dev/null &&
 		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q ksm-bench; then
 		die "another ksm-bench (pid $pid) is running"
 	fi
-	log "found $BENCH_STATE from an interrupted run: restoring its recorded KSM knobs first"
+	log "found $BENCH_STATE from an interrupted run: cleaning up after it first"
+	if [ -n "$pg" ] && pgrep -g "$pg" > /dev/null; then
+		for k in $(pgrep -g "$pg"); do
+			if tr '\0' ' ' < "/proc/$k/cmdline" 2>/dev/null | grep -q ksmtuned; then
+				log "stopping the interrupted run's ksmtuned (process group $pg)"
+				stop_pgid "$pg"
+				break
+			fi
+		done
+	fi
+	if [ -n "$cpid" ] && tr '\0' ' ' < "/proc/$cpid/cmdline" 2>/dev/null | grep -q memoptd; then
+		log "stopping the interrupted run's memoptd (pid $cpid)"
+		kill -TERM "$cpid" 2>/dev/null
+		for ((k = 0; k < 200; k++)); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$cpid" 2>/dev/null
+	fi
 	knob_write run 2 || true
 	wait_unmerged 120 || true
 	knobs_restore OLD || log "restoring the interrupted run's knobs failed for some knobs"
@@ -227,7 +252,7 @@ cleanup() {
 # ------------------------------------------------------------------ preflight
 
 preflight() {
-	local c pid
+	local c
 	[ "$(id -u)" -eq 0 ] || { echo "ksm-bench: must run as root" >&2; exit 1; }
 	[ -d "$KSM" ] || { echo "ksm-bench: $KSM missing (kernel without KSM)" >&2; exit 1; }
 	mkdir -p "$BENCH_OUT" || exit 1
@@ -244,37 +269,70 @@ preflight() {
 		fi
 		;;
 	esac
-	# Another KSM controller would fight ours. We never stop it (not ours): refuse to run, unless it is
-	# a memoptd pointed at a fixture tree or in dry-run mode (other tests), or BENCH_FORCE=1.
+}
+
+check_other_controllers() {
+	local c pid prog
+	# Another KSM controller would fight ours. We never stop it (not ours): refuse to run if a ksmtuned
+	# is running (unless BENCH_FORCE=1). Other memoptd instances are common in tests (fixture trees,
+	# mocks, dry runs), so for those we only warn.
 	for pid in $(pgrep -f '(^|/)(ksmtuned|memoptd)( |$)' || true); do
-		c=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || continue
-		case $c in *memoptd*--sysfs-root* | *memoptd*--dry-run* | *memoptd*--check-config*) continue ;; esac
-		[ "${BENCH_FORCE:-0}" = 1 ] && { log "WARNING: KSM controller running (pid $pid: $c), BENCH_FORCE=1"; continue; }
-		die "a KSM controller is already running (pid $pid: $c); stop it first (or BENCH_FORCE=1)"
+		local -a av=()
+		mapfile -d '' -t av < "/proc/$pid/cmdline" 2>/dev/null || continue
+		[ ${#av[@]} -gt 0 ] || continue
+		c="${av[*]}"
+		# the program is argv[0], or argv[1] for a script run by its interpreter
+		prog=${av[0]##*/}
+		case $prog in bash | sh | dash) prog=${av[1]:-}; prog=${prog##*/} ;; esac
+		case $prog in
+		ksmtuned)
+			[ "${BENCH_FORCE:-0}" = 1 ] || die "ksmtuned is already running (pid $pid: $c); stop it first (or BENCH_FORCE=1)"
+			log "WARNING: ksmtuned is running (pid $pid: $c), BENCH_FORCE=1" ;;
+		memoptd)
+			case $c in *--sysfs-root*) ;; *) log "WARNING: a memoptd is running (pid $pid: $c); if it manages KSM the numbers are wrong" ;; esac ;;
+		esac
 	done
 }
 
 # ------------------------------------------------------------------ one run
 
-# Sets BALLAST_MIB for this run from /proc/meminfo (see README): put MemFree+Buffers+Cached under
+# Sets BALLAST_MIB and BALLAST_VIEWS for this run from /proc/meminfo (see README): put both MemAvailable
+# and ksmtuned's "free" (MemFree+Buffers+Cached) at BENCH_BALLAST_FREE_PCT % of MemTotal, under
 # ksmtuned's 20 % threshold, but never leave less than BENCH_MIN_AVAIL_MIB available after the fill.
+# The views make ksmtuned's "committed" (RSS sum of QEMU-looking processes) exceed MemTotal - threshold.
 compute_ballast() {
-	local avail total work want cap
+	local avail total work want cap freec need
 	avail=$(( $(meminfo_kib MemAvailable) / 1024 ))
+	freec=$(( ($(meminfo_kib MemFree) + $(meminfo_kib Buffers) + $(meminfo_kib Cached)) / 1024 ))
 	total=$(( $(meminfo_kib MemTotal) / 1024 ))
 	work=$(( BENCH_PROCS * BENCH_MIB ))
 	cap=$(( avail - work - BENCH_MIN_AVAIL_MIB ))
 	[ "$cap" -ge 0 ] || { log "workload of $work MiB does not fit: MemAvailable $avail MiB"; return 1; }
 	if [ "$BENCH_BALLAST_MIB" = auto ]; then
 		want=$(( avail - work - total * BENCH_BALLAST_FREE_PCT / 100 ))
+		need=$(( freec - work - total * BENCH_BALLAST_FREE_PCT / 100 ))
+		[ "$need" -le "$want" ] || want=$need
 	else
 		want=$BENCH_BALLAST_MIB
 	fi
 	[ "$want" -ge 0 ] || want=0
 	[ "$want" -le "$cap" ] || want=$cap
 	BALLAST_MIB=$want
-	log "memory: MemTotal $total MiB, MemAvailable $avail MiB, workload $work MiB, ballast $BALLAST_MIB MiB" \
-		"(request $BENCH_BALLAST_MIB, cap $cap) -> expected MemAvailable after fill ~$(( avail - work - BALLAST_MIB )) MiB"
+	if [ "$BENCH_BALLAST_VIEWS" = auto ]; then
+		# committed >= MemTotal - 20 % + 512 MiB margin
+		need=$(( total - total * 20 / 100 + 512 - work ))
+		BALLAST_VIEWS=1
+		[ "$BALLAST_MIB" -gt 0 ] && [ "$need" -gt "$BALLAST_MIB" ] &&
+			BALLAST_VIEWS=$(( (need + BALLAST_MIB - 1) / BALLAST_MIB ))
+		[ "$BALLAST_VIEWS" -le 32 ] || BALLAST_VIEWS=32
+	else
+		BALLAST_VIEWS=$BENCH_BALLAST_VIEWS
+	fi
+	log "memory: MemTotal $total MiB, MemAvailable $avail MiB, MemFree+Buffers+Cached $freec MiB," \
+		"workload $work MiB, ballast $BALLAST_MIB MiB x $BALLAST_VIEWS views (request $BENCH_BALLAST_MIB, cap $cap)" \
+		"-> expected after fill: MemAvailable ~$(( avail - work - BALLAST_MIB )) MiB," \
+		"ksmtuned free ~$(( freec - work - BALLAST_MIB )) MiB (threshold $(( total * 20 / 100 )))," \
+		"ksmtuned committed ~$(( work + BALLAST_MIB * BALLAST_VIEWS )) MiB (needs >= $(( total - total * 20 / 100 )))"
 }
 
 avail_ok() {
@@ -359,7 +417,7 @@ controller_available() {
 
 # run_one SCENARIO CONTROLLER: appends "status=... " to $dir/status and leaves samples.csv + ready.
 run_one() {
-	local sc=$1 ctl=$2 dir=$BENCH_OUT/$1-$2 churn=0 i before after k
+	local sc=$1 ctl=$2 dir=$BENCH_OUT/$1-$2 churn=0 t0 fill before after k
 	mkdir -p "$dir"
 	rm -f "$dir/status"
 	if ! controller_available "$ctl" "$dir"; then
@@ -374,35 +432,38 @@ run_one() {
 	compute_ballast || { echo "status=aborted note=not enough memory for the workload" > "$dir/status"; return 0; }
 
 	log "[$sc/$ctl] starting workload: $BENCH_PROCS x $BENCH_MIB MiB, shared $BENCH_SHARED_PCT %," \
-		"zero $BENCH_ZERO_PCT %, churn period ${churn}s, ballast $BALLAST_MIB MiB"
+		"zero $BENCH_ZERO_PCT %, churn period ${churn}s, ballast $BALLAST_MIB MiB x $BALLAST_VIEWS"
 	"$WORKLOAD" --procs "$BENCH_PROCS" --mib "$BENCH_MIB" --shared-pct "$BENCH_SHARED_PCT" \
 		--zero-pct "$BENCH_ZERO_PCT" --churn-period "$churn" --churn-phase "$BENCH_CHURN_PHASE" \
-		--ballast-mib "$BALLAST_MIB" --seed "$BENCH_SEED" --ready-file "$dir/ready" \
-		--exec-name "$BENCH_EXEC_NAME" --kvm-flag > "$dir/workload.log" 2>&1 < /dev/null &
+		--ballast-mib "$BALLAST_MIB" --ballast-views "$BALLAST_VIEWS" --seed "$BENCH_SEED" --ready-file "$dir/ready" \
+		--exec-name "$BENCH_EXEC_NAME" --kvm-flag --die-with-parent > "$dir/workload.log" 2>&1 < /dev/null &
 	WL_PID=$!
-	for ((i = 0; ; i++)); do
-		[ -s "$dir/ready" ] && break
+	t0=$(date +%s%N)
+	while [ ! -s "$dir/ready" ]; do
 		if ! kill -0 "$WL_PID" 2>/dev/null; then
 			log "[$sc/$ctl] workload died while filling: $(tail -3 "$dir/workload.log")"
 			WL_PID=""; echo "status=aborted note=workload failed" > "$dir/status"; return 0
 		fi
-		if ! avail_ok || [ "$i" -gt 6000 ]; then
+		if ! avail_ok || [ $(( ($(date +%s%N) - t0) / 1000000000 )) -gt 900 ]; then
 			stop_all; echo "status=aborted note=low memory or fill timeout while filling" > "$dir/status"; return 0
 		fi
-		sleep 0.1
+		sleep 0.2
 	done
+	fill=$(( ($(date +%s%N) - t0) / 100000000 ))
+	fill="$((fill / 10)).$((fill % 10))"
 	cp "$dir/ready" "$dir/ready.txt"
-	echo "ballast_mib=$BALLAST_MIB fill_s=$((i / 10)).$((i % 10))" > "$dir/conditions"
-	log "[$sc/$ctl] workload filled in $((i / 10)).$((i % 10))s: $(cat "$dir/ready.txt")"
+	echo "ballast_mib=$BALLAST_MIB ballast_views=$BALLAST_VIEWS fill_s=$fill" > "$dir/conditions"
+	log "[$sc/$ctl] workload filled in ${fill}s: $(cat "$dir/ready.txt")"
 	log "[$sc/$ctl] $(head -2 "$dir/workload.log" | tr '\n' ' ')"
 	sleep 2
 
 	before=$(for k in "${KNOBS[@]}"; do printf '%s=%s ' "$k" "$(knob_read "$k")"; done)
-	"$SAMPLER" --interval-ms "$BENCH_INTERVAL_MS" --seconds "$BENCH_SECONDS" > "$dir/samples.csv" 2> "$dir/sampler.err" &
+	"$SAMPLER" --interval-ms "$BENCH_INTERVAL_MS" --seconds "$BENCH_SECONDS" --die-with-parent > "$dir/samples.csv" 2> "$dir/sampler.err" &
 	SMP_PID=$!
 	if ! start_controller "$ctl" "$dir"; then
-		stop_all; echo "status=aborted note=controller failed to start" > "$dir/status"; return 0
+		stop_all; state_save; echo "status=aborted note=controller failed to start" > "$dir/status"; return 0
 	fi
+	state_save
 	log "[$sc/$ctl] controller started (pid ${CTL_PID:--} pgid ${CTL_PGID:--}), running ${BENCH_SECONDS}s"
 
 	local status=ok note=""
@@ -418,6 +479,7 @@ run_one() {
 	wait "$SMP_PID" 2>/dev/null
 	SMP_PID=""
 	stop_controller
+	state_save
 	if [ "$ctl" = memoptd ] || [ "$ctl" = memoptd-advisor ]; then
 		after=$(for k in "${KNOBS[@]}"; do printf '%s=%s ' "$k" "$(knob_read "$k")"; done)
 		if [ "$after" != "$before" ]; then
@@ -472,8 +534,8 @@ analyze_all() {
 		echo
 		echo "Host: $(uname -r), $(nproc) CPUs, MemTotal $(( $(meminfo_kib MemTotal) / 1024 )) MiB." \
 			"Workload: $BENCH_PROCS x $BENCH_MIB MiB, $BENCH_SHARED_PCT % shared image, $BENCH_ZERO_PCT % zero pages," \
-			"churn period ${BENCH_CHURN_PERIOD}s ($BENCH_CHURN_PHASE), ballast $BENCH_BALLAST_MIB MiB" \
-			"(auto: MemAvailable after fill = $BENCH_BALLAST_FREE_PCT % of MemTotal, at least $BENCH_MIN_AVAIL_MIB MiB)," \
+			"churn period ${BENCH_CHURN_PERIOD}s ($BENCH_CHURN_PHASE), ballast: $BENCH_BALLAST_MIB" \
+			"(auto = MemAvailable after the fill at $BENCH_BALLAST_FREE_PCT % of MemTotal, capped to keep $BENCH_MIN_AVAIL_MIB MiB)," \
 			"${BENCH_SECONDS}s per run, samples every ${BENCH_INTERVAL_MS} ms."
 		echo "t = seconds since the controller started (the workload was filled before t = 0);" \
 			"merged = pages_sharing + ksm_zero_pages; '-' = never reached / not defined."
@@ -490,8 +552,10 @@ main() {
 	trap cleanup EXIT
 	trap 'log "interrupted"; exit 130' INT TERM
 	knobs_recover_crash
+	check_other_controllers
 	knobs_record
-	knobs_save_state
+	state_save
+	cp "$BENCH_STATE" "$BENCH_OUT/ksm-knobs.orig"
 	log "KSM knobs at start: $(for k in "${KNOBS[@]}"; do printf '%s=%s ' "$k" "${ORIG[$k]}"; done)"
 	log "results in $BENCH_OUT; scenarios '$BENCH_SCENARIOS'; controllers '$BENCH_CONTROLLERS'; ${BENCH_SECONDS}s each"
 	for sc in $BENCH_SCENARIOS; do

@@ -178,8 +178,8 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->ksm.stop_psi_ppm = 10000;
 	cfg->ksm.stop_hold_ms = 60000;
 	cfg->ksm.max_cpu_ppm = 500000;
-	cfg->ksm.steady_cpu_ppm = 100000;
-	cfg->ksm.burst_cpu_ms = 30000;
+	cfg->ksm.steady_cpu_ppm = 80000;
+	cfg->ksm.burst_cpu_ms = 20000;
 	cfg->ksm.min_yield_kib = 16 * 1024;
 	cfg->ksm.settled_scan_time_ms = 600000;
 	cfg->ksm.sleep_ms = 10;

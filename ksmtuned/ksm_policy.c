@@ -11,6 +11,7 @@
 #define CHURN_MIN_PAGES_S 256u          /* 1 MiB/s of merged pages broken by writes */
 #define NEW_MEMORY_MIN_PAGES (64u * 256u) /* 64 MiB not yet scanned re-opens convergence */
 #define MAX_SLEEP_MS 5000u
+#define BURST_SCANS 3u                  /* full scans that may use burst credit after (re)starting */
 
 const char *ksm_phase_name(enum ksm_phase p)
 {
@@ -285,6 +286,7 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		}
 	}
 	d.phase = c->phase;
+	bool phase_changed = pw[0] != '\0';
 
 	/* 3. knobs */
 	bool advisor = cfg->rate_control == KSM_RATE_ADVISOR && ksm_has(k, KSM_F_ADVISOR_MODE);
@@ -297,9 +299,23 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		if (!advisor) {
 			uint64_t pages, sleep_ms = cfg->sleep_ms;
 			uint64_t cost = c->cost_ns_per_page ? c->cost_ns_per_page : DEFAULT_COST_NS;
-			uint32_t budget = c->credit_ms > 0 ? cfg->max_cpu_ppm : cfg->steady_cpu_ppm;
+			/* Burst credit pays for converging new memory (the first passes, or memory not yet
+			 * scanned); holding merges against churn is a recurring cost and gets the steady budget. */
+			bool new_work = c->scans_in_phase < BURST_SCANS || unscanned >= unscanned_min;
+			uint32_t budget = c->credit_ms > 0 && new_work ? cfg->max_cpu_ppm : cfg->steady_cpu_ppm;
 			if (c->phase == KSM_PHASE_CONVERGING) {
 				pages = pages_for_cpu(budget, sleep_ms, cost);
+				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
+				/* The cost estimate is noisy (the first pass only checksums): never more than
+				 * double per decision, and back off at once when ksmd measured above budget. */
+				bool steady_state = running && !phase_changed && cur_pages;
+				if (steady_state && pages > 2 * cur_pages)
+					pages = 2 * cur_pages;
+				if (steady_state && c->cpu_ppm > budget + budget / 5) {
+					uint64_t fb = cur_pages * budget / c->cpu_ppm;
+					if (fb < pages)
+						pages = fb;
+				}
 				snprintf(rate_why, sizeof(rate_why), "budget %u%% of a core (credit %.1fs), %llu.%llu us/page",
 					 budget / 10000, (double)c->credit_ms / 1000.0,
 					 (unsigned long long)(cost / 1000), (unsigned long long)(cost / 100 % 10));

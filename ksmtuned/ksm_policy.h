@@ -6,8 +6,10 @@
  *               per ksmd CPU-second >= min_yield). Scan as fast as the CPU budget allows.
  *   SETTLED     full scans stopped finding anything: scan just fast enough that one full scan takes
  *               settled_scan_time, so new sharing is still found, at near-zero CPU.
- * CPU budget: a credit bucket. ksmd may run at max_cpu while it has credit (up to burst_cpu of CPU
- * time above the steady rate); without credit it is held to steady_cpu.
+ * CPU budget: a credit bucket. While converging new memory (the first full scans after a start, or
+ * memory not yet scanned) ksmd may run at max_cpu as long as it has credit (up to burst_cpu of CPU
+ * time above the steady rate); otherwise - including holding merges against churn - steady_cpu.
+ * pages_to_scan at most doubles per decision and backs off at once when ksmd measured over budget.
  * Churn: when merged pages are broken by writes (cow_ksm) faster than a threshold, smart_scan=auto
  * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging. */
 #ifndef MEMOPT_KSM_POLICY_H

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "common/cleanup.h"
 
@@ -137,7 +138,7 @@ static long smp_find_ksmd(const char *proc_root)
 
 static void smp_usage(FILE *out)
 {
-	fputs("usage: ksm-sampler [--interval-ms MS] [--seconds S] [--ksm-dir DIR] [--proc-root DIR]\n"
+	fputs("usage: ksm-sampler [--interval-ms MS] [--seconds S] [--ksm-dir DIR] [--proc-root DIR] [--die-with-parent]\n"
 	      "  CSV on stdout; --seconds 0 samples until SIGTERM/SIGINT.\n", out);
 }
 
@@ -193,6 +194,7 @@ int main(int argc, char **argv)
 		{"seconds", required_argument, NULL, 's'},
 		{"ksm-dir", required_argument, NULL, 'k'},
 		{"proc-root", required_argument, NULL, 'p'},
+		{"die-with-parent", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
 	long ksmd, hz = sysconf(_SC_CLK_TCK);
 	struct sigaction sa = {.sa_handler = smp_on_signal};
 	int c, idx = 0;
+	bool die_with_parent = false;
 
 	while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		switch (c) {
@@ -218,6 +221,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			proc_root = optarg;
+			break;
+		case 'd':
+			die_with_parent = true;
 			break;
 		case 'h':
 			smp_usage(stdout);
@@ -236,6 +242,13 @@ int main(int argc, char **argv)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (die_with_parent) {
+		pid_t starter = getppid();
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != starter || starter == 1)
+			return SMP_EXIT_FAIL;
+	}
 	ksmd = smp_find_ksmd(proc_root);
 	if (ksmd < 0)
 		fprintf(stderr, "ksm-sampler: ksmd not found under '%s', ksmd_cpu_s stays empty\n", proc_root);

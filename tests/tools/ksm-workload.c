@@ -24,6 +24,7 @@
 #define WL_PAGE_SIZE 4096u
 #define WL_WORDS_PER_PAGE (WL_PAGE_SIZE / sizeof(uint64_t))
 #define WL_MAX_PROCS 256
+#define WL_MAX_VIEWS 32
 #define WL_CHURN_TICK_NS 20000000L /* churn batches every 20 ms */
 #define WL_KSM_DIR "/sys/kernel/mm/ksm"
 #define WL_KVM_FLAG "-enable-kvm"
@@ -42,10 +43,12 @@ struct wl_opts {
 	double churn_period_s;   /* 0 = no churn */
 	enum wl_phase churn_phase;
 	uint64_t ballast_mib;
+	unsigned ballast_views;  /* processes showing the ballast in their RSS (fork twins, no extra memory) */
 	const char *name;        /* comm and (without --exec-name) argv[0] of the children */
 	bool name_given;
 	const char *exec_name;   /* re-exec children with this argv[0] */
 	bool kvm_flag;           /* ... and with "-enable-kvm" as first argument */
+	bool die_with_parent;    /* SIGTERM ourselves when whoever started us dies (bench harness) */
 	uint64_t seed;
 	const char *ready_file;
 	/* internal, set only on re-exec'ed children */
@@ -203,6 +206,49 @@ static void wl_churn(uint64_t *mem, const struct wl_opts *o, const struct wl_lay
 	}
 }
 
+static pid_t wl_twins[WL_MAX_VIEWS];
+static volatile sig_atomic_t wl_ntwins;
+
+/* Ballast process on SIGTERM/SIGINT: stop its twins by PID, then go (async-signal-safe only). */
+static void wl_ballast_on_signal(int sig)
+{
+	for (sig_atomic_t i = 0; i < wl_ntwins; i++)
+		kill(wl_twins[i], SIGKILL);
+	_exit(128 + sig);
+}
+
+/* Forks views-1 idle "twins" of the filled ballast. They share its pages copy-on-write and never
+ * write, so each shows the whole ballast in its RSS at no memory cost: ksmtuned sums the RSS of
+ * QEMU-looking processes as "committed" memory, which on a real KSM host also exceeds what is used. */
+static int wl_ballast_twins(unsigned views, int ready_fd)
+{
+	struct sigaction sa = {.sa_handler = wl_ballast_on_signal};
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (unsigned i = 1; i < views && i < WL_MAX_VIEWS; i++) {
+		pid_t self = getpid(), pid = fork();
+
+		if (pid < 0) {
+			fprintf(stderr, "ksm-workload[%d]: fork of a ballast twin failed: %m\n", self);
+			return -errno;
+		}
+		if (pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != self)
+				_exit(WL_EXIT_FAIL);
+			close(ready_fd);
+			for (;;)
+				pause();
+		}
+		wl_twins[wl_ntwins] = pid;
+		wl_ntwins = wl_ntwins + 1;
+	}
+	return 0;
+}
+
 /* One child: maps, fills, reports ready on ready_fd, then churns or waits for its signal. */
 static int wl_child_main(const struct wl_opts *o)
 {
@@ -234,6 +280,13 @@ static int wl_child_main(const struct wl_opts *o)
 		fprintf(stderr, "ksm-workload[%d]: madvise(MADV_MERGEABLE) failed: %m\n", getpid());
 		return WL_EXIT_FAIL;
 	}
+	/* The ballast may use THP: it only has to be resident. Prefaulting in the kernel is 3-5x faster
+	 * than one user fault per page on a VM host; both are optional (older kernels lack POPULATE). */
+	if (ballast)
+		(void)madvise(mem, len, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise(mem, len, MADV_POPULATE_WRITE);
+#endif
 
 	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t *page = mem + i * WL_WORDS_PER_PAGE;
@@ -246,6 +299,8 @@ static int wl_child_main(const struct wl_opts *o)
 			*(volatile uint64_t *)page = 0; /* fault in a private zero-filled page */
 	}
 
+	if (ballast && o->ballast_views > 1 && wl_ballast_twins(o->ballast_views, o->ready_fd) < 0)
+		return WL_EXIT_FAIL;
 	if (write(o->ready_fd, "r", 1) != 1) {
 		fprintf(stderr, "ksm-workload[%d]: cannot report ready: %m\n", getpid());
 		return WL_EXIT_FAIL;
@@ -278,7 +333,7 @@ static pid_t wl_spawn(struct wl_opts *o, enum wl_role role, unsigned index, int 
 
 	if (o->exec_name) {
 		char s_idx[16], s_fd[16], s_procs[16], s_mib[24], s_sp[8], s_zp[8], s_churn[32], s_seed[24],
-			s_bal[24];
+			s_bal[24], s_views[16];
 		const char *av[40];
 		int n = 0;
 		sigset_t none;
@@ -292,6 +347,7 @@ static pid_t wl_spawn(struct wl_opts *o, enum wl_role role, unsigned index, int 
 		snprintf(s_churn, sizeof(s_churn), "%.3f", o->churn_period_s);
 		snprintf(s_seed, sizeof(s_seed), "%" PRIu64, o->seed);
 		snprintf(s_bal, sizeof(s_bal), "%" PRIu64, o->ballast_mib);
+		snprintf(s_views, sizeof(s_views), "%u", o->ballast_views);
 		av[n++] = o->exec_name;
 		if (o->kvm_flag)
 			av[n++] = WL_KVM_FLAG;
@@ -315,6 +371,8 @@ static pid_t wl_spawn(struct wl_opts *o, enum wl_role role, unsigned index, int 
 		av[n++] = s_seed;
 		av[n++] = "--ballast-mib";
 		av[n++] = s_bal;
+		av[n++] = "--ballast-views";
+		av[n++] = s_views;
 		av[n++] = "--name";
 		av[n++] = o->name;
 		av[n] = NULL;
@@ -415,8 +473,8 @@ static int wl_on_signal(int sfd)
 static void wl_usage(FILE *out)
 {
 	fputs("usage: ksm-workload --procs N --mib M --shared-pct P --zero-pct Z [--churn-period S]\n"
-	      "       [--churn-phase spread|sync] [--ballast-mib B] [--name NAME] [--seed X]\n"
-	      "       [--ready-file PATH] [--exec-name ARGV0 [--kvm-flag]]\n", out);
+	      "       [--churn-phase spread|sync] [--ballast-mib B [--ballast-views K]] [--name NAME] [--seed X]\n"
+	      "       [--ready-file PATH] [--exec-name ARGV0 [--kvm-flag]] [--die-with-parent]\n", out);
 }
 
 static int wl_parse_uint(const char *s, uint64_t max, uint64_t *ret)
@@ -437,8 +495,8 @@ static int wl_parse_uint(const char *s, uint64_t max, uint64_t *ret)
 /* Parses argv into o. Unknown or out-of-range values print a message and return -EINVAL. */
 static int wl_parse_args(int argc, char **argv, struct wl_opts *o)
 {
-	enum { O_PROCS = 256, O_MIB, O_SHARED, O_ZERO, O_CHURN, O_PHASE, O_BALLAST, O_NAME, O_SEED, O_READY,
-	       O_EXEC, O_KVM, O_XWORKER, O_XBALLAST, O_XFD, O_HELP };
+	enum { O_PROCS = 256, O_MIB, O_SHARED, O_ZERO, O_CHURN, O_PHASE, O_BALLAST, O_VIEWS, O_NAME, O_SEED,
+	       O_READY, O_EXEC, O_KVM, O_DWP, O_XWORKER, O_XBALLAST, O_XFD, O_HELP };
 	static const struct option longopts[] = {
 		{"procs", required_argument, NULL, O_PROCS},
 		{"mib", required_argument, NULL, O_MIB},
@@ -447,11 +505,13 @@ static int wl_parse_args(int argc, char **argv, struct wl_opts *o)
 		{"churn-period", required_argument, NULL, O_CHURN},
 		{"churn-phase", required_argument, NULL, O_PHASE},
 		{"ballast-mib", required_argument, NULL, O_BALLAST},
+		{"ballast-views", required_argument, NULL, O_VIEWS},
 		{"name", required_argument, NULL, O_NAME},
 		{"seed", required_argument, NULL, O_SEED},
 		{"ready-file", required_argument, NULL, O_READY},
 		{"exec-name", required_argument, NULL, O_EXEC},
 		{"kvm-flag", no_argument, NULL, O_KVM},
+		{"die-with-parent", no_argument, NULL, O_DWP},
 		{"x-worker", required_argument, NULL, O_XWORKER},
 		{"x-ballast", required_argument, NULL, O_XBALLAST},
 		{"x-ready-fd", required_argument, NULL, O_XFD},
@@ -499,6 +559,11 @@ static int wl_parse_args(int argc, char **argv, struct wl_opts *o)
 		case O_BALLAST:
 			r = wl_parse_uint(optarg, 1u << 24, &o->ballast_mib);
 			break;
+		case O_VIEWS:
+			r = wl_parse_uint(optarg, WL_MAX_VIEWS, &v);
+			o->ballast_views = (unsigned)v;
+			r = r < 0 || v == 0 ? -EINVAL : 0;
+			break;
 		case O_NAME:
 			o->name = optarg;
 			o->name_given = true;
@@ -516,6 +581,9 @@ static int wl_parse_args(int argc, char **argv, struct wl_opts *o)
 			break;
 		case O_KVM:
 			o->kvm_flag = true;
+			break;
+		case O_DWP:
+			o->die_with_parent = true;
 			break;
 		case O_XWORKER:
 		case O_XBALLAST:
@@ -571,7 +639,8 @@ static int wl_strip_kvm_flag(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct wl_opts o = {.name = "ksmwork", .seed = 1, .ready_fd = -1, .churn_phase = WL_PHASE_SPREAD};
+	struct wl_opts o = {.name = "ksmwork", .seed = 1, .ready_fd = -1, .churn_phase = WL_PHASE_SPREAD,
+			    .ballast_views = 1};
 	struct wl_layout l;
 	_cleanup_close_ int sfd = -1;
 	int pfd[2], orig_argc = argc, r, rc = WL_EXIT_OK;
@@ -600,6 +669,14 @@ int main(int argc, char **argv)
 	}
 
 	wl_layout_compute(&o, &l);
+	if (o.die_with_parent) {
+		pid_t starter = getppid();
+
+		/* SIGTERM is blocked below and read from the signalfd, so this ends in a clean stop */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != starter || starter == 1)
+			return WL_EXIT_FAIL;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -634,7 +711,7 @@ int main(int argc, char **argv)
 		printf(" %d", wl_pids[i]);
 	printf("\n");
 	if (o.ballast_mib > 0)
-		printf("BALLAST %d mib=%" PRIu64 "\n", wl_pids[o.procs], o.ballast_mib);
+		printf("BALLAST %d mib=%" PRIu64 " views=%u\n", wl_pids[o.procs], o.ballast_mib, o.ballast_views);
 	fflush(stdout);
 
 	/* wait for one byte per child; EOF early means a child died */

@@ -103,8 +103,8 @@ static void test_defaults(void **state UNUSED)
 	assert_int_equal(c.ksm.stop_psi_ppm, 10000);
 	assert_int_equal(c.ksm.stop_hold_ms, 60000);
 	assert_int_equal(c.ksm.max_cpu_ppm, 500000);
-	assert_int_equal(c.ksm.steady_cpu_ppm, 100000);
-	assert_int_equal(c.ksm.burst_cpu_ms, 30000);
+	assert_int_equal(c.ksm.steady_cpu_ppm, 80000);
+	assert_int_equal(c.ksm.burst_cpu_ms, 20000);
 	assert_int_equal(c.ksm.min_yield_kib, 16384);
 	assert_int_equal(c.ksm.settled_scan_time_ms, 600000);
 	assert_int_equal(c.ksm.sleep_ms, 10);
@@ -435,7 +435,7 @@ static void test_validate(void **state UNUSED)
 	    {"[ksm]\nstart_psi = 1%\nstop_psi = 2%\n",
 	     "v.conf: [ksm] stop_psi (2%) must not be above start_psi (1%)"},
 	    {"[ksm]\nmax_cpu_percent = 5%\n",
-	     "v.conf: [ksm] steady_cpu_percent (10%) must not be above max_cpu_percent (5%)"},
+	     "v.conf: [ksm] steady_cpu_percent (8%) must not be above max_cpu_percent (5%)"},
 	    {"[ksm]\nmin_pages_to_scan = 30000\n",
 	     "v.conf: [ksm] min_pages_to_scan (30000) must not be above max_pages_to_scan (20000)"},
 	};

@@ -154,29 +154,60 @@ static void test_hysteresis_and_hold(void **state)
 static void test_budget_cap_when_credit_spent(void **state)
 {
 	(void)state;
-	struct cfg_ksm cfg = cfg_default(); /* max 50 %, steady 10 %, burst 30 s */
+	struct cfg_ksm cfg = cfg_default(); /* max 50 %, steady 8 %, burst 20 s */
 	struct ksm_ctl ctl = { 0 };
 	struct ksm_decision d;
 	struct ksm_sample s = base_sample(0, 3 * GIB);
 	ksm_decide(&cfg, &s, &ctl, &d);
 	apply(&s, &d);
-	/* ksmd burns 50 % for 80 s: credit 30 s + 8 s steady accrual - 40 s spent < 0. Cost 4 us/page. */
+	/* A model of ksmd at 4 us/page and the written sleep: it burns what pages_to_scan asks for.
+	 * 80 s at ~50 % spends the 20 s credit (plus 6.4 s of steady accrual). */
 	uint64_t cpu = 0, scanned = 0;
-	for (int i = 1; i <= 40; i++) {
+	for (int i = 1; i <= 60; i++) {
+		double P = (double)s.ksm.v[KSM_F_PAGES_TO_SCAN], S = (double)s.ksm.v[KSM_F_SLEEP_MILLISECS];
+		double f = P * 0.004 / (P * 0.004 + S);
 		s.now_ms = (uint64_t)i * 2000;
-		cpu += 1000;
-		scanned += 250000;
+		cpu += (uint64_t)(f * 2000.0);
+		scanned += (uint64_t)(f * 2000.0 / 0.004);
 		s.ksmd_cpu_ms = cpu;
 		s.ksm.v[KSM_F_PAGES_SCANNED] = (int64_t)scanned;
 		s.ksm.v[KSM_F_PAGES_SHARING] += 1000; /* still merging, so still converging */
 		ksm_decide(&cfg, &s, &ctl, &d);
 		apply(&s, &d);
+		if (i == 5) /* with credit: about 50 % of a core */
+			assert_in_range(ctl.cpu_ppm, 400000, 600000);
 	}
 	assert_true(ctl.credit_ms <= 0);
 	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
-	/* steady 10 % at 4 us/page, 10 ms sleep: 10*0.1/(0.004*0.9) = 277 pages */
-	assert_in_range(s.ksm.v[KSM_F_PAGES_TO_SCAN], 270, 285);
-	assert_non_null(strstr(d.reason, "budget 10%"));
+	/* steady 8 % at 4 us/page, 10 ms sleep: 10*0.08/(0.004*0.92) = 217 pages */
+	assert_in_range(s.ksm.v[KSM_F_PAGES_TO_SCAN], 210, 225);
+	assert_non_null(strstr(d.reason, "budget 8%"));
+}
+
+static void test_overshoot_backs_off_and_growth_is_bounded(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	assert_int_equal(s.ksm.v[KSM_F_PAGES_TO_SCAN], 2000);
+	/* The first pass is cheap (0.5 us/page): the model alone would ask for 10x more. */
+	s.now_ms = 2000;
+	s.ksmd_cpu_ms = 500;
+	s.ksm.v[KSM_F_PAGES_SCANNED] = 1000000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	assert_int_equal(s.ksm.v[KSM_F_PAGES_TO_SCAN], 4000); /* at most doubled */
+	/* ksmd then measured 90 % against a 50 % budget: cut in proportion at once. */
+	s.now_ms = 4000;
+	s.ksmd_cpu_ms += 1800;
+	s.ksm.v[KSM_F_PAGES_SCANNED] += 1800000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	assert_in_range(s.ksm.v[KSM_F_PAGES_TO_SCAN], 2200, 2230); /* 4000 * 50 / 90 */
 }
 
 /* Drive full scans: each interval ends one full scan of `pages` pages costing `cpu_ms`, merging `gain`. */
@@ -408,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_psi_alone_starts),
 		cmocka_unit_test(test_hysteresis_and_hold),
 		cmocka_unit_test(test_budget_cap_when_credit_spent),
+		cmocka_unit_test(test_overshoot_backs_off_and_growth_is_bounded),
 		cmocka_unit_test(test_settles_when_scans_stop_paying_and_reopens_on_new_memory),
 		cmocka_unit_test(test_churn_turns_smart_scan_off),
 		cmocka_unit_test(test_advisor_mode_never_writes_pages_to_scan),
