@@ -148,6 +148,7 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 							     : (gross_kib ? UINT64_MAX / 2 : 0);
 			c->last_yield_valid = s->ksmd_cpu_valid;
 			c->scans_in_phase += nscans;
+			c->boundaries_in_phase++;
 			c->scan_cpu_ms = c->scan_merged_gain = c->scan_cow = 0;
 			c->scan_start_scanned = scanned;
 			c->scan_start_skipped = skipped;
@@ -180,6 +181,7 @@ static void set_phase(struct ksm_ctl *c, enum ksm_phase p, uint64_t now)
 	c->phase = p;
 	c->phase_since_ms = now;
 	c->scans_in_phase = 0;
+	c->boundaries_in_phase = 0;
 }
 
 void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ksm_ctl *c, struct ksm_decision *ret)
@@ -263,7 +265,11 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		set_phase(c, KSM_PHASE_CONVERGING, now);
 		snprintf(pw, sizeof(pw), "starting: scan at the burst budget");
 	} else if (c->phase == KSM_PHASE_CONVERGING) {
-		if (scan_done && c->scans_in_phase >= 2 && c->last_yield_valid &&
+		/* The yield must come from a window that began at a full-scan end seen in this phase: a
+		 * window reaching back to the start can hold only the checksum pass (several scans of a
+		 * small workload end within one interval), and merged pages of exiting processes vanishing
+		 * meanwhile can hide new merges. */
+		if (scan_done && c->scans_in_phase >= 2 && c->boundaries_in_phase >= 2 && c->last_yield_valid &&
 		    c->last_yield_kib_per_cpu_s < cfg->min_yield_kib) {
 			set_phase(c, KSM_PHASE_SETTLED, now);
 			snprintf(pw, sizeof(pw), "full scan yield %llu KiB per CPU-s < min_yield: settle",

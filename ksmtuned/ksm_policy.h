@@ -48,6 +48,7 @@ struct ksm_ctl {
 	bool prev_valid;
 	/* the full scan in progress */
 	uint64_t scan_cpu_ms, scan_merged_gain, scan_cow, scan_visited, scans_in_phase;
+	uint32_t boundaries_in_phase;   /* decisions in this phase that saw a full scan end */
 	uint64_t scan_start_scanned, scan_start_skipped;
 	/* results */
 	uint64_t full_scan_pages;       /* pages visited by the last complete full scan */

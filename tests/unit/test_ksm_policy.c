@@ -259,6 +259,35 @@ static void test_settles_when_scans_stop_paying_and_reopens_on_new_memory(void *
 	assert_true(written(&d, KSM_F_PAGES_TO_SCAN) > 1000);
 }
 
+static void test_no_settle_when_scans_end_within_the_first_interval(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.ksm.v[KSM_F_PAGES_SHARING] = 49000; /* stale: an exited process's merges, not yet reaped */
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	/* A small workload: three full scans end within the first second; ksmd reaped the stale merges
+	 * while merging about as many new ones, so the net gain is zero. */
+	s.now_ms += 1000;
+	s.ksmd_cpu_ms += 500;
+	s.ksm.v[KSM_F_PAGES_SCANNED] += 150000;
+	s.ksm.v[KSM_F_FULL_SCANS] += 3;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	/* The next window shows the truth: merging goes on. */
+	s.now_ms += 1000;
+	s.ksmd_cpu_ms += 500;
+	s.ksm.v[KSM_F_PAGES_SCANNED] += 100000;
+	s.ksm.v[KSM_F_PAGES_SHARING] += 20000;
+	s.ksm.v[KSM_F_FULL_SCANS] += 2;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+}
+
 static void test_churn_turns_smart_scan_off(void **state)
 {
 	(void)state;
@@ -441,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_budget_cap_when_credit_spent),
 		cmocka_unit_test(test_overshoot_backs_off_and_growth_is_bounded),
 		cmocka_unit_test(test_settles_when_scans_stop_paying_and_reopens_on_new_memory),
+		cmocka_unit_test(test_no_settle_when_scans_end_within_the_first_interval),
 		cmocka_unit_test(test_churn_turns_smart_scan_off),
 		cmocka_unit_test(test_advisor_mode_never_writes_pages_to_scan),
 		cmocka_unit_test(test_advisor_absent_falls_back_to_self),
