@@ -4,6 +4,7 @@
 #   make check           every test tier this machine can run (unit, then integration as root)
 #   make check-unit      cmocka unit tests only
 #   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
+#   make check-e2e       real libvirtd + QEMU guests (root): balloon end to end
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
 #   make bench           KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make install DESTDIR= PREFIX=/usr
@@ -56,7 +57,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-integration asan bench install clean format
+.PHONY: all check check-unit check-integration check-e2e asan bench install clean format
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -94,6 +95,10 @@ check-unit: $(UNITS)
 
 check-integration: all
 	@B=$(B) tests/run-integration.sh
+
+# Real libvirtd + TCG guests with virtio-balloon (root; scripts/install-deps.sh e2e).
+check-e2e: all
+	@B=$(B) tests/e2e/run-e2e.sh
 
 asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))

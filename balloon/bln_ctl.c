@@ -127,6 +127,7 @@ static void derive(struct bln_vm *vm, const struct bln_vm *prev, uint64_t now_ms
 		vm->target_kib = prev->target_kib;
 		vm->manual_target_kib = prev->manual_target_kib;
 		vm->last_set_ms = prev->last_set_ms;
+		vm->pressure_grow_ms = prev->pressure_grow_ms;
 		vm->lu_changed_ms = prev->lu_changed_ms;
 		vm->have_rate_base = prev->have_rate_base;
 		vm->rate_base = prev->rate_base;
@@ -241,7 +242,7 @@ static int acquire(uint64_t now_ms, int64_t wall_ms)
 	return merge(doms, n, now_ms, wall_ms);
 }
 
-static void to_guest(const struct bln_vm *vm, struct bln_guest *g)
+static void to_guest(const struct bln_vm *vm, struct bln_guest *g, uint64_t now_ms)
 {
 	memset(g, 0, sizeof(*g));
 	snprintf(g->name, sizeof(g->name), "%s", vm->dom.name);
@@ -257,6 +258,7 @@ static void to_guest(const struct bln_vm *vm, struct bln_guest *g)
 	g->swap_in_kib_s = vm->swap_in_kib_s;
 	g->major_faults_s = vm->major_faults_s;
 	g->manual_target_kib = vm->manual_target_kib;
+	g->shrink_hold = vm->pressure_grow_ms && now_ms - vm->pressure_grow_ms < M.cfg->balloon.grow_hold_ms;
 }
 
 static int change_rank(const struct bln_change *c, const struct bln_guest *g)
@@ -273,7 +275,7 @@ static const char *verdict_name(enum bln_verdict v)
 
 /* Apply one change, earlyoom-style: re-read the guest right before acting. Returns true if it counts
  * against max_sets_per_cycle (made, or logged in dry-run). */
-static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_ms)
+static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_ms, bool pressured)
 {
 	const struct cfg_balloon *b = &M.cfg->balloon;
 	bool dry = M.cfg->daemon.dry_run;
@@ -322,6 +324,8 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 		vm->target_kib = c->to_kib;
 	}
 	vm->last_set_ms = now_ms;
+	if (pressured && c->verdict == BLN_GROW)
+		vm->pressure_grow_ms = now_ms; /* shrink_hold for grow_hold */
 	dlog_record("balloon", dry, c->reason, "%s %s %s -> %s MiB", vm->dom.name, verb, from, to);
 	note(&vm->last, c->reason, "%s%s %s -> %s MiB", dry ? "[dry-run] " : "", verb, from, to);
 	vm->change = vm->last;
@@ -329,7 +333,7 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 }
 
 /* One change of the policy's list: report only, deferred by the global limit, or acted on. */
-static void apply_change(const struct bln_change *c, uint64_t *sets, uint64_t now_ms)
+static void apply_change(const struct bln_change *c, uint64_t *sets, uint64_t now_ms, bool pressured)
 {
 	const struct cfg_balloon *b = &M.cfg->balloon;
 	char from[32], to[32];
@@ -346,7 +350,7 @@ static void apply_change(const struct bln_change *c, uint64_t *sets, uint64_t no
 	else if (*sets >= b->max_sets_per_cycle)
 		note(&vm->last, c->reason, "deferred %s %s -> %s MiB: max_sets_per_cycle (%llu) reached",
 		     verdict_name(c->verdict), from, to, (unsigned long long)b->max_sets_per_cycle);
-	else if (act_one(vm, c, now_ms))
+	else if (act_one(vm, c, now_ms, pressured))
 		(*sets)++;
 }
 
@@ -371,7 +375,7 @@ void bln_cycle(void)
 		return;
 	}
 	for (size_t i = 0; i < M.n; i++)
-		to_guest(&M.vms[i], &g[i]);
+		to_guest(&M.vms[i], &g[i], now_ms);
 	d.changes = ch;
 	bln_decide(&M.pcfg, &M.host, g, M.n, &d, keep);
 	M.host_short = d.host_short;
@@ -385,7 +389,7 @@ void bln_cycle(void)
 	for (int pass = 0; pass < 3; pass++)
 		for (size_t k = 0; k < d.n; k++)
 			if (change_rank(&d.changes[k], g) == pass)
-				apply_change(&d.changes[k], &sets, now_ms);
+				apply_change(&d.changes[k], &sets, now_ms, pass == 0);
 	if (d.n == 0)
 		log_debug("balloon: no change (%s)", d.summary);
 }

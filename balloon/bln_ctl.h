@@ -45,6 +45,7 @@ struct bln_vm {
 	uint64_t target_kib;	    /* last size memopt set, 0 = none */
 	uint64_t manual_target_kib; /* operator override, 0 = none */
 	uint64_t last_set_ms;	    /* monotonic, of the last set (or dry-run decision) */
+	uint64_t pressure_grow_ms;  /* monotonic, of the last grow for the guest's own pressure, 0 = none */
 	uint64_t lu_changed_ms;	    /* monotonic time last_update was seen to advance, 0 = never */
 	bool have_rate_base;
 	struct bvirt_memstats rate_base; /* sample at the last advance of last_update */

@@ -134,7 +134,10 @@ uint64_t bln_guest_need_kib(const struct bln_policy_cfg *cfg, const struct bln_g
 
 uint64_t bln_guest_lowest_kib(const struct bln_policy_cfg *cfg, const struct bln_guest *g)
 {
-	return max_u64(g->floor_kib, bln_guest_need_kib(cfg, g));
+	uint64_t lowest = max_u64(g->floor_kib, bln_guest_need_kib(cfg, g));
+	/* Just grown for its own pressure: its usable jumped with the new memory, but the workload that
+	 * asked for it is still growing; taking it back now would thrash (seen on real guests). */
+	return g->shrink_hold ? max_u64(lowest, g->actual_kib) : lowest;
 }
 
 /* Pressure needs evidence: without a balloon driver reporting fresh stats, usable and the rates are
@@ -534,6 +537,9 @@ static void reason_candidates(struct ctx *c, bool shrinking, bool growing, bool 
 			    "keep %s: stats are stale (last_update not advancing), never shrunk without "
 			    "fresh stats",
 			    a);
+		} else if (shrinking && g->shrink_hold) {
+			put(r, rl, "keep %s: grown for its own pressure moments ago, not shrunk during grow_hold; %s",
+			    a, c->host_why);
 		} else if (shrinking && bln_guest_lowest_kib(cfg, g) >= g->actual_kib) {
 			need_why(cfg, g, nw, sizeof(nw));
 			put(r, rl, "keep %s: at its lowest; guest %s; %s", a, nw, c->host_why);

@@ -15,6 +15,9 @@
  *   grow           when the host has room: toward max (or the manual target), pressured guests first,
  *                  then by shares, bounded by max_step; never above max.
  *   deadband       changes smaller than min_step are not made.
+ *   hold           a guest grown for its own pressure is not shrunk for [balloon] grow_hold (the
+ *                  controller sets shrink_hold): its usable jumps with the new memory while the
+ *                  workload that asked for it is still growing.
  * Every change carries a reason. */
 #ifndef MEMOPT_BLN_POLICY_H
 #define MEMOPT_BLN_POLICY_H
@@ -53,6 +56,7 @@ struct bln_guest {
 	uint64_t swap_in_kib_s;          /* rates over the last interval */
 	uint64_t major_faults_s;
 	uint64_t manual_target_kib;      /* operator override (memoptctl balloon set), 0 = none */
+	bool shrink_hold;                /* grown for its own pressure within grow_hold: never shrunk now */
 };
 
 struct bln_host {

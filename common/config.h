@@ -85,6 +85,7 @@ struct cfg_balloon {
 	struct msize floor;             /* default floor: size, or percent of the guest's max memory */
 	uint64_t shares;                /* default weight */
 	uint64_t max_sets_per_cycle;    /* balloon changes per cycle, all guests together */
+	uint64_t grow_hold_ms;          /* a guest grown for its own pressure is not shrunk for this long */
 	size_t nvm;
 	struct cfg_vm_rule vm[CFG_VM_MAX];
 };

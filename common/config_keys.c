@@ -132,6 +132,8 @@ const struct cfg_key cfg_keys[] = {
     {"balloon", "shares", CT_U64, B(shares), 0, 1, 100000, NULL, "default weight of a guest"},
     {"balloon", "max_sets_per_cycle", CT_U64, B(max_sets_per_cycle), 0, 1, 10000, NULL,
      "balloon changes per cycle, all guests together"},
+    {"balloon", "grow_hold", CT_DURATION, B(grow_hold_ms), 0, 0, SEC(3600), NULL,
+     "a guest grown for its own pressure is not shrunk for this long"},
 };
 const size_t cfg_nkeys = ELEMENTSOF(cfg_keys);
 
@@ -205,6 +207,7 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->balloon.floor = (struct msize){.is_percent = true, .ppm = 500000};
 	cfg->balloon.shares = 1000;
 	cfg->balloon.max_sets_per_cycle = 8;
+	cfg->balloon.grow_hold_ms = 60000;
 	cfg->balloon.nvm = 0;
 }
 

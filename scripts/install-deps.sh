@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh test     + what the test tiers need
 #   scripts/install-deps.sh bench    + what `make bench` needs (Debian's ksmtuned, the peer we measure)
+#   scripts/install-deps.sh e2e      + libvirtd and QEMU for the real-guest balloon tests
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make pkg-config libc6-dev
@@ -11,7 +12,8 @@ for extra in "$@"; do
 	case "$extra" in
 	test) pkgs+=(libcmocka-dev socat jq util-linux procps) ;;
 	bench) pkgs+=(ksmtuned procps) ;;
-	*) echo "install-deps.sh: unknown profile '$extra' (test, bench)" >&2; exit 2 ;;
+	e2e) pkgs+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients jq socat) ;;
+	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e)" >&2; exit 2 ;;
 	esac
 done
 missing=()

@@ -306,6 +306,28 @@ static void test_stale_stats_not_shrunk(void **state)
 	assert_non_null(strstr(o.why[0], "growing is always safe"));
 }
 
+/* Seen on real guests: grown under pressure, the guest's usable jumped with the new memory and the
+ * next cycle took it back while its workload was still growing, until the guest OOM-killed it. */
+static void test_grow_hold_protects_a_just_grown_guest(void **state)
+{
+	(void)state;
+	struct bln_policy_cfg cfg = cfg0();
+	struct bln_host h = host(1 * GIB);
+	struct bln_guest g[2] = {guest("grown", 6 * GIB, 8 * GIB, 0, 5 * GIB),
+				 guest("other", 4 * GIB, 8 * GIB, 0, 3 * GIB)};
+	g[0].shrink_hold = true;
+	struct out o;
+	run(&cfg, &h, g, 2, &o);
+	assert_null(change_of(&o, 0));
+	assert_non_null(strstr(o.why[0], "grow_hold"));
+	assert_true(delta_of(&o, 1) < 0); /* the host is still served, by the other guest */
+	assert_int_equal(bln_guest_lowest_kib(&cfg, &g[0]), 6 * GIB);
+	/* once the hold is over it gives memory back like everyone else */
+	g[0].shrink_hold = false;
+	run(&cfg, &h, g, 2, &o);
+	assert_true(delta_of(&o, 0) < 0);
+}
+
 static void test_no_balloon_driver_not_shrunk(void **state)
 {
 	(void)state;
@@ -817,6 +839,7 @@ int main(void)
 	    cmocka_unit_test(test_pressured_guest_grows_while_host_short_others_pay),
 	    cmocka_unit_test(test_pressure_in_band_is_paid_by_others),
 	    cmocka_unit_test(test_stale_stats_not_shrunk),
+	    cmocka_unit_test(test_grow_hold_protects_a_just_grown_guest),
 	    cmocka_unit_test(test_no_balloon_driver_not_shrunk),
 	    cmocka_unit_test(test_floors_respected_with_huge_gap),
 	    cmocka_unit_test(test_opted_out_untouched),

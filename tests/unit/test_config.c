@@ -570,6 +570,7 @@ static void test_balloon_section(void **state UNUSED)
 	assert_int_equal(c.balloon.floor.ppm, 500000);
 	assert_int_equal(c.balloon.shares, 1000);
 	assert_int_equal(c.balloon.max_sets_per_cycle, 8);
+	assert_int_equal(c.balloon.grow_hold_ms, 60000);
 	assert_int_equal(c.balloon.nvm, 0);
 
 	assert_int_equal(cfg_parse_string("b.conf",
