@@ -41,9 +41,8 @@ int dconfig_load(const char *path, bool must_exist, const struct dconfig_overrid
 		return r;
 	apply_overrides(&first, o);
 	const char *kt = first.daemon.ksmtuned_conf;
-	if (!kt[0] || access(kt, R_OK) != 0) {
-		final = first;
-	} else {
+	final = first;
+	if (kt[0] && access(kt, R_OK) == 0) {
 		/* Pass 2: defaults, then ksmtuned.conf, then memoptd.conf on top, so memoptd.conf wins. */
 		struct host_mem mem = { 0 };
 		char meminfo_err[64] = "";
@@ -63,11 +62,12 @@ int dconfig_load(const char *path, bool must_exist, const struct dconfig_overrid
 					return r;
 			}
 			apply_overrides(&final, o);
-			r = cfg_validate(&final, err, errlen);
-			if (r < 0)
-				return r;
 		}
 	}
+	/* Validate what will run: the import and the command-line overrides included. */
+	r = cfg_validate(&final, err, errlen);
+	if (r < 0)
+		return r;
 	snprintf(final.path, sizeof(final.path), "%s", exists ? path : "");
 	*ret_cfg = final;
 	return 0;
