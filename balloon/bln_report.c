@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bln_report.h"
+#include "../ksmtuned/ksm_report.h"
 #include "../ksmtuned/ksm_sysfs.h"
 
 static void add_u64(json_object *o, const char *k, uint64_t v)
@@ -64,8 +65,11 @@ json_object *bln_report_vm(const struct bln_vm *vm, const char *procfs_root)
 		long page = sysconf(_SC_PAGESIZE);
 		json_object_object_add(o, "pid", json_object_new_int(d->qemu_pid));
 		if (ksm_read_proc(procfs_root, d->qemu_pid, &ks) == 0) {
+			/* the host's counters from the KSM tuner's last cycle scale the VM's share */
+			struct ksm_view kv;
+			const struct ksm_state *ksm_host = ksm_tuner_view(&kv) ? &kv.sample->ksm : NULL;
 			uint64_t pk = page > 0 ? (uint64_t)page / 1024 : 4;
-			add_u64(o, "ksm_saved_kib", (ks.merging_pages + ks.zero_pages) * pk);
+			add_u64(o, "ksm_saved_kib", ksm_proc_saved_pages(&ks, ksm_host) * pk);
 			json_object_object_add(o, "ksm_profit_kib",
 					       json_object_new_int64(ks.profit_bytes / 1024));
 		}

@@ -12,10 +12,10 @@
 #include "../common/units.h"
 #include "../balloon/bln_ctl.h"
 #include "../balloon/bln_report.h"
+#include "../balloon/bln_virt.h"
 #include "../ksmtuned/ksm_report.h"
 #include "../ksmtuned/ksm_tuner.h"
 
-#define LIBVIRT_QEMU_RUN_DIR "/run/libvirt/qemu"
 
 static const struct memopt_config *const *C;
 static uint64_t started_ms;
@@ -68,7 +68,7 @@ static int cmd_status(const struct ctl_peer *peer, json_object *args, json_objec
 static int cmd_ksm(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
 {
 	(void)peer; (void)args;
-	json_object *r = ksm_report_json((*C)->daemon.procfs_root, LIBVIRT_QEMU_RUN_DIR);
+	json_object *r = ksm_report_json((*C)->daemon.procfs_root, BVIRT_QEMU_RUN_DIR);
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -154,14 +154,34 @@ static int get_name_arg(json_object *args, const char **ret, char *err, size_t e
 	return 0;
 }
 
-/* The "size" argument: a size as memoptctl and memoptd.conf write it ("2G", "1536M"), or integer KiB. */
+/* A string of digits only: virsh reads it as KiB, our size parser as bytes. Refuse the ambiguity. */
+static bool bare_number(const char *v)
+{
+	while (*v == ' ')
+		v++;
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if ((*v < '0' || *v > '9') && *v != ' ')
+			return false;
+	return true;
+}
+
+/* The "size" argument: a size with a unit as memoptctl and memoptd.conf write it ("2G", "1536M"), or a
+ * JSON integer of KiB. A unit-less string is refused: virsh setmem reads "4194304" as KiB. */
 static int get_size_arg(json_object *args, uint64_t *ret_kib, char *err, size_t errlen)
 {
 	json_object *o;
 	uint64_t kib = 0;
 	if (args && json_object_object_get_ex(args, "size", &o)) {
 		if (json_object_is_type(o, json_type_string)) {
-			if (unit_parse_size_kib(json_object_get_string(o), &kib) < 0)
+			const char *v = json_object_get_string(o);
+			if (bare_number(v)) {
+				snprintf(err, errlen, "argument 'size' '%s' has no unit: write e.g. \"4G\", \"512M\" or \"%sK\"",
+					 v, v);
+				return -EINVAL;
+			}
+			if (unit_parse_size_kib(v, &kib) < 0)
 				kib = 0;
 		} else if (json_object_is_type(o, json_type_int) && json_object_get_int64(o) > 0) {
 			kib = (uint64_t)json_object_get_int64(o);

@@ -4,12 +4,11 @@
 
 #include "ksm_policy.h"
 
-#define PAGE_KIB 4u
 #define DEFAULT_COST_NS 5000u           /* per page visited, before we have measured it */
 #define MIN_SCANNED_FOR_COST 2000u      /* pages in an interval before its cost is trusted */
 #define MAX_CPU_FRACTION_PPM 950000u    /* the rate law diverges at 100 % */
-#define CHURN_MIN_PAGES_S 256u          /* 1 MiB/s of merged pages broken by writes */
-#define NEW_MEMORY_MIN_PAGES (64u * 256u) /* 64 MiB not yet scanned re-opens convergence */
+#define CHURN_MIN_KIB_S 1024u           /* 1 MiB/s of merged pages broken by writes */
+#define NEW_MEMORY_MIN_KIB (64u * 1024u) /* 64 MiB not yet scanned re-opens convergence */
 #define MAX_SLEEP_MS 5000u
 #define BURST_SCANS 3u                  /* full scans that may use burst credit after (re)starting */
 
@@ -28,6 +27,12 @@ static const char *gib(uint64_t kib, char *buf, size_t len)
 {
 	snprintf(buf, len, "%.1fG", (double)kib / 1048576.0);
 	return buf;
+}
+
+/* The kernel's page size in KiB (4 on x86-64, 64 on some aarch64 and ppc64 hosts). */
+static uint64_t page_kib(const struct ksm_sample *s)
+{
+	return s->page_kib ? s->page_kib : 4;
 }
 
 static uint64_t val(const struct ksm_state *k, enum ksm_field f)
@@ -143,7 +148,7 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 			uint64_t nscans = full - c->prev_full_scans;
 			if (visited > 0)
 				c->full_scan_pages = visited / nscans;
-			uint64_t gross_kib = c->scan_merged_gain * PAGE_KIB;
+			uint64_t gross_kib = c->scan_merged_gain * page_kib(s);
 			c->last_yield_kib_per_cpu_s = c->scan_cpu_ms ? gross_kib * 1000u / c->scan_cpu_ms
 							     : (gross_kib ? UINT64_MAX / 2 : 0);
 			c->last_yield_valid = s->ksmd_cpu_valid;
@@ -158,12 +163,12 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 	/* rmap_items from general_profit = merged*PAGE - rmap*64 */
 	c->rmap_items = 0;
 	if (ksm_has(k, KSM_F_GENERAL_PROFIT) && ksm_has(k, KSM_F_PAGES_SHARING)) {
-		int64_t r = ((int64_t)merged * 4096 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
+		int64_t r = ((int64_t)(merged * page_kib(s)) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
 		c->rmap_items = r > 0 ? (uint64_t)r : 0;
 	}
 	c->mergeable_est_pages = c->full_scan_pages;
-	if (s->vm_mergeable_kib / PAGE_KIB > c->mergeable_est_pages)
-		c->mergeable_est_pages = s->vm_mergeable_kib / PAGE_KIB;
+	if (s->vm_mergeable_kib / page_kib(s) > c->mergeable_est_pages)
+		c->mergeable_est_pages = s->vm_mergeable_kib / page_kib(s);
 
 	c->prev_valid = true;
 	c->prev_ms = s->now_ms;
@@ -212,6 +217,10 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	uint64_t total = s->mem.total_kib, avail = s->mem.avail_kib;
 	uint64_t start_kib = msize_resolve_kib(&cfg->start_avail, total);
 	uint64_t stop_kib = msize_resolve_kib(&cfg->stop_avail, total);
+	/* A size and a percentage (e.g. an imported ksmtuned threshold under a percent stop) can only be
+	 * compared against MemTotal: keep a band, or ksmd would start and stop every stop_hold. */
+	if (stop_kib <= start_kib)
+		stop_kib = start_kib + total / 20;
 	uint32_t psi = s->psi.available ? s->psi.some.avg10_ppm : 0;
 	bool pressure = s->mem_valid && (avail < start_kib || (s->psi.available && psi > cfg->start_psi_ppm));
 	bool calm = s->mem_valid && avail >= stop_kib && (!s->psi.available || psi <= cfg->stop_psi_ppm);
@@ -254,10 +263,14 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	}
 
 	/* 2. phase */
-	uint64_t unscanned = c->rmap_items && c->mergeable_est_pages > c->rmap_items
-				     ? c->mergeable_est_pages - c->rmap_items : 0;
-	uint64_t unscanned_min = c->mergeable_est_pages / 20 > NEW_MEMORY_MIN_PAGES ? c->mergeable_est_pages / 20
-										   : NEW_MEMORY_MIN_PAGES;
+	/* Memory of running VMs that ksmd has not visited yet (a VM started). Only the VMs' size can say
+	 * that: ksmd's own full-scan size is by definition all visited (and pages_skipped makes it
+	 * overcount), so comparing against it re-opened convergence after every settle. */
+	uint64_t vm_pages = s->vm_mergeable_kib / page_kib(s);
+	uint64_t unscanned = c->rmap_items && vm_pages > c->rmap_items ? vm_pages - c->rmap_items : 0;
+	uint64_t new_min_pages = NEW_MEMORY_MIN_KIB / page_kib(s);
+	uint64_t unscanned_min = vm_pages / 20 > new_min_pages ? vm_pages / 20 : new_min_pages;
+	uint64_t churn_min_pages_s = CHURN_MIN_KIB_S / page_kib(s);
 	char pw[160] = "";
 	if (!want_run) {
 		set_phase(c, KSM_PHASE_OFF, now);
@@ -279,13 +292,13 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		if (unscanned >= unscanned_min) {
 			set_phase(c, KSM_PHASE_CONVERGING, now);
 			snprintf(pw, sizeof(pw), "%llu MiB of mergeable memory not yet scanned",
-				 (unsigned long long)(unscanned * PAGE_KIB / 1024));
+				 (unsigned long long)(unscanned * page_kib(s) / 1024));
 		} else if (scan_done && c->last_yield_valid && c->last_yield_kib_per_cpu_s >= cfg->min_yield_kib) {
 			set_phase(c, KSM_PHASE_CONVERGING, now);
 			snprintf(pw, sizeof(pw), "full scan yield %llu KiB per CPU-s >= min_yield",
 				 (unsigned long long)c->last_yield_kib_per_cpu_s);
-		} else if (iv_merges >= CHURN_MIN_PAGES_S &&
-			   iv_merges * PAGE_KIB * 1000u / (iv_cpu_ms ? iv_cpu_ms : 10) >= cfg->min_yield_kib) {
+		} else if (iv_merges >= churn_min_pages_s &&
+			   iv_merges * page_kib(s) * 1000u / (iv_cpu_ms ? iv_cpu_ms : 10) >= cfg->min_yield_kib) {
 			set_phase(c, KSM_PHASE_CONVERGING, now);
 			snprintf(pw, sizeof(pw), "merging again: %llu pages in the last interval",
 				 (unsigned long long)iv_merges);
@@ -297,7 +310,7 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	/* 3. knobs */
 	bool advisor = cfg->rate_control == KSM_RATE_ADVISOR && ksm_has(k, KSM_F_ADVISOR_MODE);
 	uint64_t merged = merged_pages(k);
-	bool churn = c->churn_pages_s >= CHURN_MIN_PAGES_S && c->churn_pages_s * 1000u >= merged;
+	bool churn = c->churn_pages_s >= churn_min_pages_s && c->churn_pages_s * 1000u >= merged;
 	char rate_why[200] = "";
 	if (want_run) {
 		if (!advisor && val(k, KSM_F_ADVISOR_MODE) == KSM_ADVISOR_SCAN_TIME)

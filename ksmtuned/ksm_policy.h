@@ -26,6 +26,7 @@ enum ksm_phase { KSM_PHASE_OFF, KSM_PHASE_CONVERGING, KSM_PHASE_SETTLED };
 /* One acquisition, filled by the tuner's readers. */
 struct ksm_sample {
 	uint64_t now_ms;                /* monotonic */
+	uint32_t page_kib;              /* the kernel's page size (0 = assume 4) */
 	struct ksm_state ksm;
 	bool ksmd_cpu_valid;
 	uint64_t ksmd_cpu_ms;           /* cumulative utime+stime of ksmd */

@@ -13,7 +13,13 @@
 #include "../common/procs.h"
 
 #define REPORT_MAX_PROCS 4096
-#define MIB(pages) ((double)(pages) * 4096.0 / 1048576.0)
+
+/* Pages to MiB at the kernel's page size. */
+static double MIB(uint64_t pages)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	return (double)pages * (double)(page > 0 ? page : 4096) / 1048576.0;
+}
 
 /* Find the libvirt domain whose pid file holds `pid`. */
 static int libvirt_name_for_pid(const char *run_dir, pid_t pid, char *ret_name, size_t len)
@@ -77,6 +83,19 @@ int ksm_name_process(const char *procfs_root, const char *libvirt_run_dir, pid_t
 	return 0;
 }
 
+uint64_t ksm_proc_saved_pages(const struct ksm_proc_stat *p, const struct ksm_state *host)
+{
+	uint64_t merging = p->merging_pages;
+	if (host && ksm_has(host, KSM_F_PAGES_SHARED) && ksm_has(host, KSM_F_PAGES_SHARING)) {
+		uint64_t shared = host->v[KSM_F_PAGES_SHARED] > 0 ? (uint64_t)host->v[KSM_F_PAGES_SHARED] : 0;
+		uint64_t sharing = host->v[KSM_F_PAGES_SHARING] > 0 ? (uint64_t)host->v[KSM_F_PAGES_SHARING] : 0;
+		merging = shared + sharing ? (uint64_t)((long double)merging * (long double)sharing /
+							(long double)(shared + sharing))
+					   : 0;
+	}
+	return merging + p->zero_pages;
+}
+
 static void add_u64(json_object *o, const char *k, uint64_t v) { json_object_object_add(o, k, json_object_new_int64((int64_t)v)); }
 static void add_dbl(json_object *o, const char *k, double v) { json_object_object_add(o, k, json_object_new_double(v)); }
 
@@ -92,7 +111,7 @@ static json_object *host_json(const struct ksm_view *v)
 			json_object_object_add(h, ksm_field_name(counters[i]), json_object_new_int64(k->v[counters[i]]));
 	uint64_t sharing = ksm_has(k, KSM_F_PAGES_SHARING) ? (uint64_t)k->v[KSM_F_PAGES_SHARING] : 0;
 	uint64_t zero = ksm_has(k, KSM_F_KSM_ZERO_PAGES) ? (uint64_t)k->v[KSM_F_KSM_ZERO_PAGES] : 0;
-	add_dbl(h, "shared_mib", ksm_has(k, KSM_F_PAGES_SHARED) ? MIB(k->v[KSM_F_PAGES_SHARED]) : 0.0);
+	add_dbl(h, "shared_mib", ksm_has(k, KSM_F_PAGES_SHARED) ? MIB((uint64_t)k->v[KSM_F_PAGES_SHARED]) : 0.0);
 	add_dbl(h, "saved_mib", MIB(sharing + zero));
 	if (ksm_has(k, KSM_F_GENERAL_PROFIT))
 		add_dbl(h, "general_profit_mib", (double)k->v[KSM_F_GENERAL_PROFIT] / 1048576.0);
@@ -120,7 +139,7 @@ static json_object *knobs_json(const struct ksm_state *k)
 	return o;
 }
 
-static json_object *vms_json(const char *procfs_root, const char *libvirt_run_dir)
+static json_object *vms_json(const char *procfs_root, const char *libvirt_run_dir, const struct ksm_state *host)
 {
 	json_object *arr = json_object_new_array();
 	_cleanup_free_ struct ksm_proc_entry *e = calloc(REPORT_MAX_PROCS, sizeof(*e));
@@ -141,7 +160,7 @@ static json_object *vms_json(const char *procfs_root, const char *libvirt_run_di
 		add_u64(o, "merging_pages", e[i].st.merging_pages);
 		add_u64(o, "zero_pages", e[i].st.zero_pages);
 		add_u64(o, "rmap_items", e[i].st.rmap_items);
-		add_dbl(o, "saved_mib", MIB(e[i].st.merging_pages + e[i].st.zero_pages));
+		add_dbl(o, "saved_mib", MIB(ksm_proc_saved_pages(&e[i].st, host)));
 		add_dbl(o, "profit_mib", (double)e[i].st.profit_bytes / 1048576.0);
 		json_object_object_add(o, "profit_bytes", json_object_new_int64(e[i].st.profit_bytes));
 		json_object_array_add(arr, o);
@@ -178,11 +197,12 @@ json_object *ksm_report_json(const char *procfs_root, const char *libvirt_run_di
 	json_object *ld = json_object_new_object();
 	add_u64(ld, "time_ms", (uint64_t)v.last_action_ms);
 	json_object_object_add(ld, "action", json_object_new_string(v.last_action));
-	json_object_object_add(ld, "reason", json_object_new_string(v.decision->reason));
+	json_object_object_add(ld, "reason", json_object_new_string(v.last_reason));
+	json_object_object_add(ctl, "current_reason", json_object_new_string(v.decision->reason));
 	json_object_object_add(ctl, "last_decision", ld);
 	json_object_object_add(r, "controller", ctl);
 	json_object_object_add(r, "host", host_json(&v));
 	json_object_object_add(r, "knobs", knobs_json(&v.sample->ksm));
-	json_object_object_add(r, "vms", vms_json(procfs_root, libvirt_run_dir));
+	json_object_object_add(r, "vms", vms_json(procfs_root, libvirt_run_dir, &v.sample->ksm));
 	return r;
 }

@@ -16,7 +16,6 @@
 #include "../common/procs.h"
 
 #define VM_SCAN_EVERY 5                 /* cycles between QEMU process scans */
-#define LIBVIRT_QEMU_RUN_DIR "/run/libvirt/qemu"
 #define MAX_PROCS 4096
 
 static struct {
@@ -34,6 +33,8 @@ static struct {
 	uint64_t vm_mergeable_kib;
 	uint64_t last_dlog_seq;
 	char last_action[DLOG_TEXT_MAX];
+	char last_reason[DLOG_TEXT_MAX];
+	uint32_t page_kib;
 	int64_t last_action_ms;
 	unsigned write_failures;
 } T = { .timer = -1 };
@@ -81,6 +82,7 @@ static int acquire(struct ksm_sample *s)
 	const struct cfg_daemon *dc = &T.cfg->daemon;
 	memset(s, 0, sizeof(*s));
 	s->now_ms = ev_now_ms();
+	s->page_kib = T.page_kib;
 	int r = ksm_read(dc->sysfs_root, &s->ksm);
 	if (r < 0)
 		return r;
@@ -108,22 +110,49 @@ static const char *knob_text(enum ksm_field f, int64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* Restore order: advisor_mode before the rate knobs it locks, run last. */
-static int restore_order(enum ksm_field f)
+/* Restore order. run goes last. advisor_mode decides whether pages_to_scan is writable, and writing it
+ * resets pages_to_scan (to 100 for none, to advisor_min_pages_to_scan for scan-time): when the original
+ * mode was none it is restored first and pages_to_scan after it; when the original was scan-time it is
+ * restored after the rate knobs (pages_to_scan is then the advisor's to set again). */
+static int restore_order(enum ksm_field f, int64_t orig_advisor)
 {
 	switch (f) {
-	case KSM_F_ADVISOR_MODE: return 10;
+	case KSM_F_ADVISOR_MODE: return orig_advisor == KSM_ADVISOR_SCAN_TIME ? 85 : 10;
 	case KSM_F_RUN: return 90;
 	default: return 50;
 	}
+}
+
+/* Journal a knob's original before the first change of it (the first original wins). */
+static int journal(const struct ksm_sample *s, enum ksm_field f)
+{
+	const struct cfg_daemon *dc = &T.cfg->daemon;
+	char key[64], path[512], orig[32];
+	snprintf(key, sizeof(key), "ksm.%s", ksm_field_name(f));
+	snprintf(path, sizeof(path), "%s/kernel/mm/ksm/%s", dc->sysfs_root, ksm_field_name(f));
+	knob_text(f, s->ksm.v[f], orig, sizeof(orig));
+	int r = st_record(T.st, key, "ksm", path, orig, restore_order(f, s->ksm.v[KSM_F_ADVISOR_MODE]));
+	if (r < 0) {
+		errno = -r;
+		log_err("ksm: cannot journal the original of %s, not changing it: %m", key);
+	}
+	return r;
+}
+
+static bool writes_field(const struct ksm_decision *d, enum ksm_field f)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->w[i].field == f)
+			return true;
+	return false;
 }
 
 static void act(struct ksm_sample *s, const struct ksm_decision *d)
 {
 	const struct cfg_daemon *dc = &T.cfg->daemon;
 	bool dry = dc->dry_run;
-	char action[DLOG_TEXT_MAX] = "";
-	size_t off = 0;
+	char action[DLOG_TEXT_MAX] = "", failed[DLOG_TEXT_MAX] = "";
+	size_t off = 0, foff = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		enum ksm_field f = d->w[i].field;
 		char from[32], to[32];
@@ -135,36 +164,38 @@ static void act(struct ksm_sample *s, const struct ksm_decision *d)
 			off = sizeof(action) - 1;
 	}
 	if (!dry) {
+		/* Switching advisor_mode resets pages_to_scan in the kernel: keep its original too. */
+		if (writes_field(d, KSM_F_ADVISOR_MODE) && ksm_has(&s->ksm, KSM_F_PAGES_TO_SCAN))
+			journal(s, KSM_F_PAGES_TO_SCAN);
+		/* Each knob on its own: one the kernel refuses must not keep run (written last) from being set. */
 		for (size_t i = 0; i < d->n; i++) {
 			enum ksm_field f = d->w[i].field;
-			char key[64], path[512], orig[32];
-			snprintf(key, sizeof(key), "ksm.%s", ksm_field_name(f));
-			snprintf(path, sizeof(path), "%s/kernel/mm/ksm/%s", dc->sysfs_root, ksm_field_name(f));
-			knob_text(f, s->ksm.v[f], orig, sizeof(orig));
-			int r = st_record(T.st, key, "ksm", path, orig, restore_order(f));
+			int r = journal(s, f);
+			if (r >= 0)
+				r = ksm_write_knob(dc->sysfs_root, f, d->w[i].value, false);
 			if (r < 0) {
-				errno = -r;
-				log_err("ksm: cannot journal the original of %s, not changing it: %m", key);
 				T.write_failures++;
-				return;
-			}
-			r = ksm_write_knob(dc->sysfs_root, f, d->w[i].value, false);
-			if (r < 0) {
-				errno = -r;
-				log_err("ksm: writing %s=%lld failed, will retry next cycle: %m", ksm_field_name(f),
-					(long long)d->w[i].value);
-				T.write_failures++;
-				return;
+				if (foff < sizeof(failed))
+					foff += (size_t)snprintf(failed + foff, sizeof(failed) - foff, "%s%s=%lld (%s)",
+								 foff ? ", " : "", ksm_field_name(f),
+								 (long long)d->w[i].value, strerror(-r));
+				continue;
 			}
 			s->ksm.v[f] = d->w[i].value; /* what `memoptctl ksm` shows is what the kernel now has */
 		}
+		if (failed[0])
+			log_err("ksm: not applied, will retry next cycle: %s", failed);
 	} else if (strcmp(action, T.last_action) == 0) {
 		/* Dry-run changes nothing, so the same decision comes back every cycle: record it once. */
 		log_debug("ksm: [dry-run] still would %s", action);
 		return;
 	}
-	dlog_record("ksm", dry, d->reason, "%s", action);
+	if (failed[0])
+		dlog_record("ksm", dry, d->reason, "%s; FAILED: %s", action, failed);
+	else
+		dlog_record("ksm", dry, d->reason, "%s", action);
 	snprintf(T.last_action, sizeof(T.last_action), "%s", action);
+	snprintf(T.last_reason, sizeof(T.last_reason), "%s", d->reason);
 	T.last_action_ms = ev_wall_ms();
 }
 
@@ -214,6 +245,8 @@ int ksm_tuner_init(const struct memopt_config *cfg, struct st_journal *st)
 	T.cfg = cfg;
 	T.st = st;
 	T.clk_tck = sysconf(_SC_CLK_TCK);
+	long page = sysconf(_SC_PAGESIZE);
+	T.page_kib = page >= 1024 ? (uint32_t)(page / 1024) : 4;
 	if (T.clk_tck <= 0)
 		T.clk_tck = 100;
 	struct ksm_state k;
@@ -233,10 +266,13 @@ int ksm_tuner_init(const struct memopt_config *cfg, struct st_journal *st)
 
 void ksm_tuner_reload(const struct memopt_config *cfg)
 {
+	uint64_t old_interval = T.cfg->ksm.interval_ms;
 	T.cfg = cfg;
-	if (T.active && T.timer >= 0) {
+	/* Keep the cycle's rhythm: a cycle right after the last one would measure ksmd's CPU over a few
+	 * ms, where one 10 ms clock tick reads as a full core. Only a new interval re-arms the timer. */
+	if (T.active && T.timer >= 0 && cfg->ksm.interval_ms != old_interval) {
 		ev_cancel_timeout(T.timer);
-		T.timer = ev_add_timeout(0, on_timer, NULL);
+		T.timer = ev_add_timeout(cfg->ksm.interval_ms, on_timer, NULL);
 	}
 }
 
@@ -247,17 +283,37 @@ int ksm_tuner_fini(bool restore)
 	T.timer = -1;
 	bool was = T.active;
 	T.active = false;
-	if (!was || !restore || !T.st)
+	if (!was || !T.st)
 		return 0;
+	char keys[KSM_F__MAX][ST_KEY_MAX];
 	size_t mine = 0;
-	for (size_t i = 0; i < st_count(T.st); i++)
-		mine += strcmp(st_get(T.st, i)->owner, "ksm") == 0;
+	for (size_t i = 0; i < st_count(T.st) && mine < KSM_F__MAX; i++) {
+		const struct st_entry *e = st_get(T.st, i);
+		if (strcmp(e->owner, "ksm") == 0)
+			snprintf(keys[mine++], ST_KEY_MAX, "%s", e->key);
+	}
 	if (mine == 0)
 		return 0;
-	int r = st_restore(T.st, "ksm", T.cfg->daemon.dry_run);
+	if (!restore) {
+		/* restore_on_stop = no: the operator keeps what memopt set; forget the originals, or the next
+		 * start would take this for a crash and put them back. */
+		for (size_t i = 0; i < mine; i++) {
+			const struct st_entry *e = st_find(T.st, keys[i]);
+			if (e)
+				log_notice("ksm: keeping %s as set (restore_on_stop = no; the original was %s)", keys[i],
+					   e->value);
+			st_forget(T.st, keys[i]);
+		}
+		return 0;
+	}
+	/* Putting back what memopt itself changed is not a new decision: done even if a reload switched
+	 * dry-run on after the changes were made. */
+	int r = st_restore(T.st, "ksm", false);
 	if (r > 0)
 		log_err("ksm: %d KSM value(s) could not be restored; they stay in the journal for the next start", r);
-	else if (r == 0)
+	else if (r < 0)
+		log_err("ksm: saving the journal after restoring failed: %s", strerror(-r));
+	else
 		log_info("ksm: original KSM settings restored");
 	return r < 0 ? 1 : r;
 }
@@ -282,6 +338,7 @@ bool ksm_tuner_view(struct ksm_view *ret)
 	ret->ctl = &T.ctl;
 	ret->decision = &T.last_decision;
 	ret->last_action = T.last_action;
+	ret->last_reason = T.last_reason;
 	ret->last_action_ms = T.last_action_ms;
 	return true;
 }

@@ -28,6 +28,7 @@ struct ksm_view {
 	const struct ksm_ctl *ctl;
 	const struct ksm_decision *decision;
 	const char *last_action;
+	const char *last_reason;        /* the reason recorded with last_action */
 	int64_t last_action_ms;
 };
 bool ksm_tuner_view(struct ksm_view *ret);

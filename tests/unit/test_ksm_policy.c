@@ -151,6 +151,55 @@ static void test_hysteresis_and_hold(void **state)
 	assert_int_equal(written(&d, KSM_F_RUN), 0);
 }
 
+static void test_stop_below_start_keeps_a_band(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	/* start 4G absolute under the default stop 30 % on an 8 GiB host: stop would be 2.4G < start */
+	cfg.start_avail = (struct msize){ .is_percent = false, .kib = 4 * GIB };
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.mem.total_kib = 8 * GIB;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+	/* 3G is under the start: ksmd must keep running past stop_hold, not flap */
+	for (int i = 1; i <= 60; i++) {
+		s.now_ms = (uint64_t)i * 2000;
+		ksm_decide(&cfg, &s, &ctl, &d);
+		apply(&s, &d);
+		assert_int_not_equal(d.phase, KSM_PHASE_OFF);
+	}
+	/* above start + 5 % of MemTotal for stop_hold: stops */
+	s.mem.avail_kib = 5 * GIB;
+	for (int i = 61; i <= 93; i++) {
+		s.now_ms = (uint64_t)i * 2000;
+		ksm_decide(&cfg, &s, &ctl, &d);
+		apply(&s, &d);
+	}
+	assert_int_equal(d.phase, KSM_PHASE_OFF);
+}
+
+static void test_page_size_is_honoured(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.page_kib = 64; /* an aarch64 host with 64 KiB pages */
+	s.ksm.v[KSM_F_PAGES_SHARING] = 1000;
+	/* general_profit = merged * 64 KiB - rmap * 64 B, with 5000 rmap items */
+	s.ksm.v[KSM_F_GENERAL_PROFIT] = 1000 * 65536 - 5000 * 64;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(ctl.rmap_items, 5000);
+	s.vm_mergeable_kib = 64 * 1024 * 1024; /* 64 GiB = 1 M pages of 64 KiB */
+	s.now_ms = 2000;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(ctl.mergeable_est_pages, 1024 * 1024);
+}
+
 static void test_budget_cap_when_credit_spent(void **state)
 {
 	(void)state;
@@ -286,6 +335,31 @@ static void test_no_settle_when_scans_end_within_the_first_interval(void **state
 	s.ksm.v[KSM_F_FULL_SCANS] += 2;
 	ksm_decide(&cfg, &s, &ctl, &d);
 	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
+}
+
+/* Measured in the benchmark: with smart_scan, pages_scanned + pages_skipped per full scan overcounts
+ * the registered pages; the tuner took the difference for "memory not yet scanned" and re-opened
+ * convergence after every settle. Without VMs reporting more memory it must stay settled. */
+static void test_settled_stays_settled_without_new_vm_memory(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	ksm_decide(&cfg, &s, &ctl, &d);
+	apply(&s, &d);
+	full_scan(&s, &ctl, &d, &cfg, 1400000, 900, 0);
+	full_scan(&s, &ctl, &d, &cfg, 1400000, 900, 700000);
+	full_scan(&s, &ctl, &d, &cfg, 1400000, 900, 100);
+	assert_int_equal(d.phase, KSM_PHASE_SETTLED);
+	/* ksmd tracks 1.18 M pages (rmap items), fewer than its last "full scan" visited */
+	s.ksm.v[KSM_F_GENERAL_PROFIT] = s.ksm.v[KSM_F_PAGES_SHARING] * 4096 - 1180000 * 64;
+	for (int i = 0; i < 10; i++) {
+		s.now_ms += 2000;
+		ksm_decide(&cfg, &s, &ctl, &d);
+		assert_int_equal(d.phase, KSM_PHASE_SETTLED);
+	}
 }
 
 static void test_churn_turns_smart_scan_off(void **state)
@@ -467,10 +541,13 @@ int main(void)
 		cmocka_unit_test(test_pressure_starts_and_rate_within_budget),
 		cmocka_unit_test(test_psi_alone_starts),
 		cmocka_unit_test(test_hysteresis_and_hold),
+		cmocka_unit_test(test_stop_below_start_keeps_a_band),
+		cmocka_unit_test(test_page_size_is_honoured),
 		cmocka_unit_test(test_budget_cap_when_credit_spent),
 		cmocka_unit_test(test_overshoot_backs_off_and_growth_is_bounded),
 		cmocka_unit_test(test_settles_when_scans_stop_paying_and_reopens_on_new_memory),
 		cmocka_unit_test(test_no_settle_when_scans_end_within_the_first_interval),
+		cmocka_unit_test(test_settled_stays_settled_without_new_vm_memory),
 		cmocka_unit_test(test_churn_turns_smart_scan_off),
 		cmocka_unit_test(test_advisor_mode_never_writes_pages_to_scan),
 		cmocka_unit_test(test_advisor_absent_falls_back_to_self),

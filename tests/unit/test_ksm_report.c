@@ -89,12 +89,31 @@ static void test_comm_then_pid(void **state)
 	assert_string_equal(src, "comm");
 }
 
+static void test_saved_share_adds_up_to_the_host(void **state)
+{
+	(void)state;
+	/* Two VMs share 1000 identical pages: 1000 KSM pages kept, 1000 sharing; each VM maps 1000. */
+	struct ksm_state host = { .present = true };
+	host.have = (1u << KSM_F_PAGES_SHARED) | (1u << KSM_F_PAGES_SHARING);
+	host.v[KSM_F_PAGES_SHARED] = 1000;
+	host.v[KSM_F_PAGES_SHARING] = 1000;
+	struct ksm_proc_stat vm = { .merging_pages = 1000, .zero_pages = 10 };
+	assert_int_equal(ksm_proc_saved_pages(&vm, &host), 500 + 10);
+	/* the two VMs' shares add up to the host's saving (pages_sharing) plus their zero pages */
+	assert_int_equal(2 * (ksm_proc_saved_pages(&vm, &host) - 10), 1000);
+	assert_int_equal(ksm_proc_saved_pages(&vm, NULL), 1010);
+	host.v[KSM_F_PAGES_SHARED] = 0;
+	host.v[KSM_F_PAGES_SHARING] = 0;
+	assert_int_equal(ksm_proc_saved_pages(&vm, &host), 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_libvirt_pid_file_wins),
 		cmocka_unit_test(test_qemu_name_from_cmdline),
 		cmocka_unit_test(test_comm_then_pid),
+		cmocka_unit_test(test_saved_share_adds_up_to_the_host),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
