@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "fileio.h"
+#include "parse.h"
 #include "units.h"
 
 #define CFG_LINE_MAX 1023
@@ -462,6 +463,7 @@ static int parse_buffer(const char *name, const char *text, size_t len, struct m
 {
 	_cleanup_free_ struct parse_state *ps = calloc(1, sizeof(*ps) + cfg_nkeys * sizeof(ps->set_on[0]));
 	char line[CFG_LINE_MAX + 2];
+	struct prs_line l;
 	unsigned lineno = 0;
 	size_t pos = 0;
 	int r;
@@ -471,18 +473,14 @@ static int parse_buffer(const char *name, const char *text, size_t len, struct m
 		return -ENOMEM;
 	}
 	ps->vm = -1;
-	while (pos < len) {
-		const char *start = text + pos, *nl = memchr(start, '\n', len - pos);
-		size_t l = nl ? (size_t)(nl - start) : len - pos;
-
+	while (prs_next_line(text, len, &pos, &l)) {
 		lineno++;
-		pos += l + (nl ? 1 : 0);
-		if (l > CFG_LINE_MAX)
-			FAIL("line too long (%zu characters, at most %d)", l, CFG_LINE_MAX);
-		if (memchr(start, '\0', l))
+		if (l.len > CFG_LINE_MAX)
+			FAIL("line too long (%zu characters, at most %d)", l.len, CFG_LINE_MAX);
+		if (memchr(l.p, '\0', l.len))
 			FAIL("NUL byte in line");
-		memcpy(line, start, l);
-		line[l] = '\0';
+		memcpy(line, l.p, l.len);
+		line[l.len] = '\0';
 		r = parse_line(name, lineno, line, ps, cfg, err, errlen);
 		if (r < 0)
 			return r;

@@ -1,7 +1,10 @@
-/* fileio.c - bounded, EINTR-safe file reads (see fileio.h). */
+/* fileio.c - bounded, EINTR-safe file reads and mkdir -p (see fileio.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -66,4 +69,35 @@ int fio_read_fd_alloc(int fd, size_t cap, char **ret_buf, size_t *ret_len, bool 
 	*ret_len = len;
 	*ret_buf = TAKE_PTR(buf);
 	return 0;
+}
+
+int fio_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t len = strlen(path);
+
+	/* Trailing slashes would make the loop below create the last directory with the parents' mode. */
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len == 0)
+		return -EINVAL;
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/' || p[-1] == '/')
+			continue;
+		*p = '\0';
+		int r = mkdir(buf, 0755);
+		*p = '/';
+		if (r < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	if (stat(buf, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

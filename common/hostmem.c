@@ -14,35 +14,35 @@
 #include "hostmem.h"
 #include "fileio.h"
 #include "log.h"
+#include "parse.h"
 
 /* /proc/meminfo is ~1.5 KiB and /proc/vmstat ~6 KiB; anything much bigger is not what we expect. */
 #define HM_FILE_MAX (256 * 1024)
 #define HM_PSI_MAX 4096
-
-/* Strict unsigned decimal: at least one digit, no sign, no overflow. *ret_next points past the digits. */
-static int hm_parse_u64(const char *p, const char *end, uint64_t *ret, const char **ret_next)
-{
-	uint64_t v = 0;
-	const char *s = p;
-	while (s < end && *s >= '0' && *s <= '9') {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-		s++;
-	}
-	if (s == p)
-		return -EBADMSG;
-	*ret = v;
-	*ret_next = s;
-	return 0;
-}
 
 static const char *hm_skip_blanks(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	return p;
+}
+
+/* path, at most cap bytes, into a malloc'ed NUL-terminated buffer. A larger file is not what we
+ * expect: -EBADMSG. Otherwise 0 or fio's -errno. */
+static int hm_read_text(const char *path, size_t cap, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	bool full;
+	int r = fio_read_alloc(path, cap, &buf, &len, &full);
+
+	if (r < 0)
+		return r;
+	if (full)
+		return -EBADMSG;
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
 }
 
 /* One line of a "key<sep>value[ unit]" file, without its '\n'; complete is false for a last line
@@ -52,18 +52,17 @@ struct hm_line {
 	bool complete;
 };
 
-/* Iterate lines of buf[0..len). Returns 1 with *l filled, 0 at the end. */
+/* Iterate lines of buf[0..len), each split at its first sep. Returns 1 with *l filled, 0 at the end. */
 static int hm_next_line(const char *buf, size_t len, size_t *pos, struct hm_line *l, char sep)
 {
-	if (*pos >= len)
+	struct prs_line pl;
+
+	if (!prs_next_line(buf, len, pos, &pl))
 		return 0;
-	const char *start = buf + *pos, *bend = buf + len;
-	const char *nl = memchr(start, '\n', (size_t)(bend - start));
-	l->complete = nl != NULL;
-	l->end = nl ? nl : bend;
-	*pos = (size_t)(l->end - buf) + (nl ? 1 : 0);
-	l->key = start;
-	const char *s = memchr(start, sep, (size_t)(l->end - start));
+	l->complete = pl.complete;
+	l->key = pl.p;
+	l->end = pl.p + pl.len;
+	const char *s = memchr(pl.p, sep, pl.len);
 	l->key_end = s ? s : l->end;
 	l->rest = s ? s + 1 : l->end;
 	return 1;
@@ -120,7 +119,7 @@ static int hm_parse_meminfo(const char *buf, size_t len, struct host_mem *ret)
 			return -EBADMSG;
 		uint64_t v;
 		const char *p = hm_skip_blanks(l.rest, l.end);
-		if (hm_parse_u64(p, l.end, &v, &p) < 0)
+		if (prs_u64(p, l.end, &v, &p) < 0)
 			return -EBADMSG;
 		p = hm_skip_blanks(p, l.end);
 		if (k->kib) {
@@ -144,14 +143,10 @@ int hm_parse_meminfo_file(const char *path, struct host_mem *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool full;
-	int r;
+	int r = hm_read_text(path, HM_FILE_MAX, &buf, &len);
 
-	r = fio_read_alloc(path, HM_FILE_MAX, &buf, &len, &full);
 	if (r < 0)
 		return r;
-	if (full)
-		return -EBADMSG;
 	return hm_parse_meminfo(buf, len, ret);
 }
 
@@ -185,7 +180,7 @@ static int hm_parse_vmstat(const char *buf, size_t len, uint64_t v[HM_VS__MAX], 
 		if (!l.complete || l.key_end == l.end)
 			return -EBADMSG;
 		const char *p;
-		if (hm_parse_u64(l.rest, l.end, &v[k], &p) < 0 || hm_skip_blanks(p, l.end) != l.end)
+		if (prs_u64(l.rest, l.end, &v[k], &p) < 0 || hm_skip_blanks(p, l.end) != l.end)
 			return -EBADMSG;
 		seen[k] = true;
 	}
@@ -198,14 +193,10 @@ static int hm_parse_vmstat_keys(const char *path, uint64_t v[HM_VS__MAX], bool s
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool full;
-	int r;
+	int r = hm_read_text(path, HM_FILE_MAX, &buf, &len);
 
-	r = fio_read_alloc(path, HM_FILE_MAX, &buf, &len, &full);
 	if (r < 0)
 		return r;
-	if (full)
-		return -EBADMSG;
 	return hm_parse_vmstat(buf, len, v, seen);
 }
 
@@ -347,7 +338,7 @@ int hm_read_vmstat(const char *procfs_root, struct host_vmstat *ret)
 static int hm_parse_pct_ppm(const char *p, const char *end, uint32_t *ret, const char **ret_next)
 {
 	uint64_t ip, ppm;
-	int r = hm_parse_u64(p, end, &ip, &p);
+	int r = prs_u64(p, end, &ip, &p);
 	if (r < 0 || ip > 100)
 		return -EBADMSG;
 	ppm = ip * 10000;
@@ -385,7 +376,7 @@ static int hm_parse_psi_line(const char *p, const char *end, struct psi_line *re
 	}
 	if ((size_t)(end - p) < 7 || memcmp(p, " total=", 7) != 0)
 		return -EBADMSG;
-	if (hm_parse_u64(p + 7, end, &ret->total_us, &p) < 0)
+	if (prs_u64(p + 7, end, &ret->total_us, &p) < 0)
 		return -EBADMSG;
 	return hm_skip_blanks(p, end) == end ? 0 : -EBADMSG;
 }
@@ -424,13 +415,12 @@ int hm_read_psi(const char *procfs_root, struct host_psi *ret)
 	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
 	size_t len;
-	bool full;
 	int r;
 
 	r = hm_path(path, sizeof(path), procfs_root, "pressure/memory");
 	if (r < 0)
 		return r;
-	r = fio_read_alloc(path, HM_PSI_MAX, &buf, &len, &full);
+	r = hm_read_text(path, HM_PSI_MAX, &buf, &len);
 	/* No file: kernel without CONFIG_PSI; EOPNOTSUPP: PSI built in but disabled (psi=0). */
 	if (r == -ENOENT || r == -EOPNOTSUPP) {
 		log_debug("memory PSI not available at '%s'", path);
@@ -439,7 +429,5 @@ int hm_read_psi(const char *procfs_root, struct host_psi *ret)
 	}
 	if (r < 0)
 		return r;
-	if (full)
-		return -EBADMSG;
 	return hm_parse_psi(buf, len, ret);
 }

@@ -77,10 +77,16 @@ void ev_fini(void)
 {
 	if (!L.initialised)
 		return;
-	if (L.sigfd >= 0)
+	/* Signals stay blocked: unblocking would deliver one that came in after the loop stopped (a
+	 * second SIGINT, a SIGHUP while the host is being restored) with its default action, killing the
+	 * process and losing its exit status. Discard what is pending instead, so that it cannot reach
+	 * a later loop either. */
+	if (L.sigfd >= 0) {
+		struct signalfd_siginfo si;
+		while (read(L.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
 		close(L.sigfd);
-	if (L.nsigs > 0)
-		sigprocmask(SIG_UNBLOCK, &L.sigmask, NULL);
+	}
 	free(L.fds);
 	free(L.timers);
 	memset(&L, 0, sizeof(L));

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "fileio.h"
+#include "parse.h"
 #include "procs.h"
 
 #define PROC_STAT_MAX 4096
@@ -34,7 +35,7 @@ static void proc_copy_sanitised(char *dst, size_t size, const char *src, size_t 
 	dst[len] = '\0';
 }
 
-static int proc_path(char *buf, size_t size, const char *root, pid_t pid, const char *rel)
+int proc_pid_path(char *buf, size_t size, const char *root, pid_t pid, const char *rel)
 {
 	int n = snprintf(buf, size, "%s/%d/%s", root, (int)pid, rel);
 	if (n < 0 || (size_t)n >= size)
@@ -45,27 +46,11 @@ static int proc_path(char *buf, size_t size, const char *root, pid_t pid, const 
 /* One decimal field of /proc/PID/stat, optionally negative; the magnitude must fit 64 bits. */
 static int proc_stat_field(const char **pp, const char *end, bool *ret_neg, uint64_t *ret)
 {
-	const char *p = *pp;
-	uint64_t v = 0;
-	bool neg = false;
+	bool neg = *pp < end && **pp == '-';
 
-	if (p < end && *p == '-') {
-		neg = true;
-		p++;
-	}
-	const char *digits = p;
-	while (p < end && *p >= '0' && *p <= '9') {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-		p++;
-	}
-	if (p == digits)
+	if (prs_u64(neg ? *pp + 1 : *pp, end, ret, pp) < 0)
 		return -EBADMSG;
-	*pp = p;
 	*ret_neg = neg;
-	*ret = v;
 	return 0;
 }
 
@@ -78,7 +63,7 @@ static int proc_parse_stat_flags(const char *buf, size_t len, struct proc_stat *
 	bool neg;
 	uint64_t v;
 
-	if (proc_stat_field(&p, end, &neg, &v) < 0 || neg)
+	if (prs_u64(p, end, &v, &p) < 0)
 		return -EBADMSG;
 	if (end - p < 2 || p[0] != ' ' || p[1] != '(')
 		return -EBADMSG;
@@ -144,7 +129,7 @@ static int proc_read_stat_flags(const char *procfs_root, pid_t pid, struct proc_
 	size_t len;
 	int r;
 
-	r = proc_path(path, sizeof(path), procfs_root, pid, "stat");
+	r = proc_pid_path(path, sizeof(path), procfs_root, pid, "stat");
 	if (r < 0)
 		return r;
 	r = fio_read_capped(path, buf, sizeof(buf), &len, NULL);
@@ -171,14 +156,23 @@ int proc_exe_is_qemu(const char *exe)
 	return strncmp(base, "qemu-system-", 12) == 0 && base[12] != '\0';
 }
 
+/* The length of an exe link's text of length n without the " (deleted)" the kernel appends once the
+ * file is gone (a replaced binary of a running guest); a text that is nothing but the suffix stays. */
+static size_t proc_exe_len(const char *exe, size_t n)
+{
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+
+	return n > dl && memcmp(exe + n - dl, deleted, dl) == 0 ? n - dl : n;
+}
+
 /* readlink <root>/<pid>/exe with " (deleted)" stripped. -ENOENT for kernel threads and zombies. */
 static int proc_read_exe(const char *procfs_root, pid_t pid, char *buf, size_t size)
 {
-	static const char deleted[] = " (deleted)";
 	char path[PATH_MAX];
 	int r;
 
-	r = proc_path(path, sizeof(path), procfs_root, pid, "exe");
+	r = proc_pid_path(path, sizeof(path), procfs_root, pid, "exe");
 	if (r < 0)
 		return r;
 	ssize_t n = readlink(path, buf, size - 1);
@@ -186,10 +180,7 @@ static int proc_read_exe(const char *procfs_root, pid_t pid, char *buf, size_t s
 		return -errno;
 	if ((size_t)n >= size - 1)
 		return -ENAMETOOLONG;
-	buf[n] = '\0';
-	size_t dl = sizeof(deleted) - 1;
-	if ((size_t)n > dl && strcmp(buf + n - dl, deleted) == 0)
-		buf[n - dl] = '\0';
+	buf[proc_exe_len(buf, (size_t)n)] = '\0';
 	return 0;
 }
 
@@ -198,30 +189,25 @@ static uint64_t proc_read_vmrss_kib(const char *procfs_root, pid_t pid)
 {
 	_cleanup_free_ char *buf = malloc(PROC_STATUS_MAX + 1);
 	char path[PATH_MAX];
-	size_t len;
+	struct prs_line l;
+	size_t len, pos = 0;
 
-	if (!buf || proc_path(path, sizeof(path), procfs_root, pid, "status") < 0 ||
+	if (!buf || proc_pid_path(path, sizeof(path), procfs_root, pid, "status") < 0 ||
 	    fio_read_capped(path, buf, PROC_STATUS_MAX, &len, NULL) < 0)
 		return 0;
 	buf[len] = '\0';
-	for (const char *line = buf; line < buf + len;) {
-		const char *nl = memchr(line, '\n', (size_t)(buf + len - line));
-		const char *lend = nl ? nl : buf + len;
-		if (nl && lend - line > 6 && memcmp(line, "VmRSS:", 6) == 0) {
-			const char *p = line + 6;
-			bool neg;
+	while (prs_next_line(buf, len, &pos, &l)) {
+		const char *lend = l.p + l.len;
+		if (l.complete && l.len > 6 && memcmp(l.p, "VmRSS:", 6) == 0) {
+			const char *p = l.p + 6;
 			uint64_t v;
 			while (p < lend && (*p == ' ' || *p == '\t'))
 				p++;
-			if (proc_stat_field(&p, lend, &neg, &v) == 0 && !neg && lend - p >= 3 &&
-			    memcmp(p, " kB", 3) == 0)
+			if (prs_u64(p, lend, &v, &p) == 0 && lend - p >= 3 && memcmp(p, " kB", 3) == 0)
 				return v;
 			log_debug("garbled VmRSS line in '%s', ignoring", path);
 			return 0;
 		}
-		if (!nl)
-			break;
-		line = nl + 1;
 	}
 	return 0;
 }
@@ -342,7 +328,7 @@ static int proc_finish_vm(const char *procfs_root, struct vm_proc *vm)
 
 	if (!buf)
 		return -ENOMEM;
-	r = proc_path(path, sizeof(path), procfs_root, vm->pid, "cmdline");
+	r = proc_pid_path(path, sizeof(path), procfs_root, vm->pid, "cmdline");
 	if (r < 0)
 		return r;
 	r = fio_read_capped(path, buf, PROC_CMDLINE_MAX, &len, NULL);
@@ -385,16 +371,12 @@ static int proc_cmp_pid(const void *a, const void *b)
 /* A /proc directory entry name that is a pid: digits only, no leading zero, in range. */
 bool proc_name_to_pid(const char *name, pid_t *ret)
 {
-	long v = 0;
-	if (name[0] < '1' || name[0] > '9')
+	const char *end = name + strlen(name), *next;
+	uint64_t v;
+
+	if (name[0] < '1' || name[0] > '9' || prs_u64(name, end, &v, &next) < 0 || next != end ||
+	    v > INT_MAX)
 		return false;
-	for (const char *p = name; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (*p - '0');
-		if (v > INT_MAX)
-			return false;
-	}
 	*ret = (pid_t)v;
 	return true;
 }
@@ -438,14 +420,11 @@ static int proc_list_qemu_libproc2(struct proc_vec *vec)
 		const char *exe = PIDS_VAL(I_EXE, str, s, info);
 		const char *cmd = PIDS_VAL(I_CMD, str, s, info);
 		struct vm_proc vm = { .pid = PIDS_VAL(I_PID, s_int, s, info) };
-		static const char deleted[] = " (deleted)";
 
 		/* libproc2 reports an unreadable or missing exe link as "-" */
 		if (!exe || exe[0] != '/')
 			continue;
-		size_t n = strlen(exe), dl = sizeof(deleted) - 1;
-		if (n > dl && strcmp(exe + n - dl, deleted) == 0)
-			n -= dl;
+		size_t n = proc_exe_len(exe, strlen(exe));
 		if (n >= sizeof(vm.exe))
 			continue;
 		memcpy(vm.exe, exe, n);

@@ -42,6 +42,9 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *ret);
 /* Read and parse <procfs_root>/<pid>/stat. */
 int proc_read_stat(const char *procfs_root, pid_t pid, struct proc_stat *ret);
 
+/* Build "<root>/<pid>/<rel>" into buf. Returns 0 or -ENAMETOOLONG (buf is then unspecified). */
+int proc_pid_path(char *buf, size_t size, const char *root, pid_t pid, const char *rel);
+
 /* A /proc directory entry name that is a pid: digits only, no leading zero, within int. Pure. */
 bool proc_name_to_pid(const char *name, pid_t *ret);
 

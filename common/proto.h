@@ -18,13 +18,12 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
+#include "jsonutil.h"
+
 #define PROTO_VERSION 1
 #define PROTO_MAX_REQUEST (64 * 1024)
 #define PROTO_MAX_REPLY (8 * 1024 * 1024)
 #define PROTO_CMD_MAX 32
-
-static inline void json_object_putp(json_object **o) { if (*o) json_object_put(*o); }
-#define _cleanup_json_ __attribute__((cleanup(json_object_putp)))
 
 struct proto_request {
 	int version;

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "fileio.h"
+#include "jsonutil.h"
 #include "state.h"
 
 #define ST_VERSION 1
@@ -33,46 +34,11 @@ struct st_journal {
 	size_t n, cap;
 };
 
-static void json_putp(json_object **o)
-{
-	if (*o)
-		json_object_put(*o);
-}
-#define _cleanup_jobj_ _cleanup_(json_putp)
-
 static int file_path(char *buf, size_t len, const char *dir, const char *suffix)
 {
 	int n = snprintf(buf, len, "%s/%s%s", dir, ST_FILE_NAME, suffix);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* mkdir -p: parents 0755, the state directory itself 0700. */
-static int mkdir_parents(const char *dir)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	char *p;
-	int n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s", dir);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (stat(tmp, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return 0;
 }
 
 static int entry_index(const struct st_journal *st, const char *key)
@@ -129,7 +95,7 @@ static int append(struct st_journal *st, const struct st_entry *e)
 static int load_text(struct st_journal *st, const char *path, const char *text, size_t len, char *err,
 		     size_t errlen)
 {
-	_cleanup_jobj_ json_object *root = NULL;
+	_cleanup_json_ json_object *root = NULL;
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
 	json_object *v, *entries;
@@ -236,7 +202,7 @@ int st_open(const char *state_dir, struct st_journal **ret, char *err, size_t er
 
 	if (errlen)
 		err[0] = '\0';
-	r = mkdir_parents(state_dir);
+	r = fio_mkdir_p(state_dir, 0700);
 	if (r < 0) {
 		snprintf(err, errlen, "%s: cannot create state directory: %s", state_dir, strerror(-r));
 		return r;
@@ -351,7 +317,7 @@ fail_root:
 /* Write the journal durably: temp file, fsync, rename over, fsync the directory. */
 static int save(const struct st_journal *st)
 {
-	_cleanup_jobj_ json_object *root = NULL;
+	_cleanup_json_ json_object *root = NULL;
 	_cleanup_close_ int dfd = -1;
 	char tmp[PATH_MAX], path[PATH_MAX];
 	const char *text;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/proto.h"
@@ -86,7 +87,7 @@ static bool warn_allowed(void)
 	return false;
 }
 
-static int resolve_group(const char *name, gid_t *ret_gid)
+int ctl_resolve_group(const char *name, gid_t *ret_gid)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 4096;
@@ -123,7 +124,7 @@ int ctl_set_admin_group(const char *admin_group)
 	if (strlen(admin_group) >= sizeof(S.admin_group))
 		return -EINVAL;
 	if (admin_group[0]) {
-		r = resolve_group(admin_group, &gid);
+		r = ctl_resolve_group(admin_group, &gid);
 		if (r < 0) {
 			log_err("control: admin group '%s' cannot be resolved: %s", admin_group,
 				r == -ENOENT ? "no such group" : strerror(-r));
@@ -596,29 +597,6 @@ static void listen_io(int fd, short revents, void *data)
 	}
 }
 
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	char buf[sizeof(S.path)];
-	char *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	p = strrchr(buf, '/');
-	if (!p || p == buf)
-		return 0;
-	*p = '\0';
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Remove a socket left by a dead daemon; refuse to touch anything else or a live daemon's socket. */
 static int clear_stale(const char *path, const struct sockaddr_un *sa)
 {
@@ -669,10 +647,17 @@ int ctl_init(const char *socket_path, const char *admin_group)
 	r = ctl_set_admin_group(admin_group);
 	if (r < 0)
 		return r;
-	r = mkdir_parents(socket_path, 0755);
-	if (r < 0) {
-		log_err("control: cannot create the directory of '%s': %s", socket_path, strerror(-r));
-		return r;
+	char dir[sizeof(sa.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		r = fio_mkdir_p(dir, 0755);
+		if (r < 0) {
+			log_err("control: cannot create the directory of '%s': %s", socket_path,
+				strerror(-r));
+			return r;
+		}
 	}
 	r = clear_stale(socket_path, &sa);
 	if (r < 0)

@@ -29,5 +29,7 @@ void ctl_fini(void);
 int ctl_register(const struct ctl_command *cmds, size_t n);
 /* Change the admin group on reload. */
 int ctl_set_admin_group(const char *admin_group);
+/* Look up a group by name (getgrnam_r). Returns 0, -ENOENT if there is no such group, or -errno. */
+int ctl_resolve_group(const char *name, gid_t *ret_gid);
 
 #endif

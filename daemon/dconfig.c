@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctlsrv.h"
 #include "dconfig.h"
 #include "../common/hostmem.h"
 #include "../common/log.h"
@@ -68,6 +69,22 @@ int dconfig_load(const char *path, bool must_exist, const struct dconfig_overrid
 	r = cfg_validate(&final, err, errlen);
 	if (r < 0)
 		return r;
+	/* A group that does not resolve is a configuration error here, so that --check-config catches it
+	 * and a reload is refused as a whole instead of failing at the control socket. */
+	if (final.daemon.admin_group[0]) {
+		gid_t gid;
+		r = ctl_resolve_group(final.daemon.admin_group, &gid);
+		if (r < 0) {
+			if (r == -ENOENT)
+				snprintf(err, errlen, "%s: [daemon] admin_group: no such group '%s'", path,
+					 final.daemon.admin_group);
+			else
+				snprintf(err, errlen,
+					 "%s: [daemon] admin_group: cannot look up group '%s': %s", path,
+					 final.daemon.admin_group, strerror(-r));
+			return r;
+		}
+	}
 	snprintf(final.path, sizeof(final.path), "%s", exists ? path : "");
 	*ret_cfg = final;
 	return 0;

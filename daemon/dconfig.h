@@ -14,7 +14,8 @@ struct dconfig_overrides {
 };
 
 /* Load `path` (must_exist when the operator named it) with the layering above into *ret_cfg, which is
- * written only on success. err receives "file:line: message". Returns 0 or -errno. */
+ * written only on success. err receives "file:line: message". [daemon] admin_group must name an
+ * existing group ("file: [daemon] admin_group: no such group 'x'", -ENOENT). Returns 0 or -errno. */
 int dconfig_load(const char *path, bool must_exist, const struct dconfig_overrides *o, struct memopt_config *ret_cfg,
 		 char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "ctlsrv.h"
 #include "dconfig.h"
 #include "../common/cleanup.h"
+#include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/state.h"
@@ -39,6 +41,8 @@ static struct {
 	struct memopt_config *cfg;
 	struct st_journal *st;
 	int lock_fd;
+	/* Absolute forms of relative command-line paths (config, sysfs, procfs, socket, state, ksmtuned). */
+	char abs_path[6][CFG_PATH_MAX];
 } D = { .config_path = MEMOPT_DEFAULT_CONFIG, .ovr = { .dry_run = -1, .log_level = -1 }, .lock_fd = -1 };
 
 static void usage(FILE *out)
@@ -137,10 +141,19 @@ static void on_reload(int signo, void *data)
 		memcpy(&n->daemon.sysfs_root, D.cfg->daemon.sysfs_root, sizeof(n->daemon.sysfs_root));
 		memcpy(&n->daemon.procfs_root, D.cfg->daemon.procfs_root, sizeof(n->daemon.procfs_root));
 	}
+	/* dconfig_load resolved the group; it can only fail here if it vanished since. Refuse the whole
+	 * reload then, before anything of it is applied. */
+	r = ctl_set_admin_group(n->daemon.admin_group);
+	if (r < 0) {
+		errno = -r;
+		log_err("reload refused, keeping the current configuration: [daemon] admin_group '%s': %m",
+			n->daemon.admin_group);
+		free(n);
+		return;
+	}
 	struct memopt_config *old = D.cfg;
 	D.cfg = n;
 	log_set_max_level(n->daemon.log_level);
-	ctl_set_admin_group(n->daemon.admin_group);
 	ksm_tuner_reload(n);
 	bln_reload(n);
 	free(old);
@@ -148,31 +161,162 @@ static void on_reload(int signo, void *data)
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
 }
 
+/* Lock <state_dir>/memoptd.lock. Returns 0, -EWOULDBLOCK when another memoptd holds it, or -errno. */
 static int take_lock(const char *state_dir)
 {
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
 	char path[CFG_PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/memoptd.lock", state_dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	D.lock_fd = fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return -errno;
+	D.lock_fd = TAKE_FD(fd);
 	return 0;
+}
+
+/* Relative command-line paths are taken from the directory memoptd was started in: daemon() moves to
+ * "/" and every reload reads the file again. The working directory is prefixed rather than realpath()
+ * used, so that paths that do not exist yet (state dir, socket) work and a symlinked config is followed
+ * again at each reload. */
+static int make_absolute(const char **path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+	if (!*path || !(*path)[0] || (*path)[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	int n = snprintf(buf, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", *path);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	*path = buf;
+	return 0;
+}
+
+static int make_paths_absolute(void)
+{
+	const char **paths[] = { &D.config_path, &D.ovr.sysfs_root, &D.ovr.procfs_root, &D.ovr.socket_path,
+				 &D.ovr.state_dir, &D.ovr.ksmtuned_conf };
+	_Static_assert(sizeof(paths) / sizeof(paths[0]) == sizeof(D.abs_path) / sizeof(D.abs_path[0]),
+		       "one buffer per path");
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char *was = *paths[i];
+		int r = make_absolute(paths[i], D.abs_path[i], sizeof(D.abs_path[i]));
+		if (r < 0) {
+			fprintf(stderr, "memoptd: cannot make '%s' an absolute path: %s\n", was,
+				strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Everything whose failure must reach the operator as exit 4 from the process they started: lock,
+ * journal (leftovers of a crash restored first), loop and signals, control socket, commands. */
+static int start_up(void)
+{
+	char err[CFG_ERR_MAX];
+	int r;
+
+	r = fio_mkdir_p(D.cfg->daemon.state_dir, 0700);
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot create the state directory %s: %m", D.cfg->daemon.state_dir);
+		return EXIT_STARTUP;
+	}
+	r = take_lock(D.cfg->daemon.state_dir);
+	if (r == -EWOULDBLOCK) {
+		log_err("another memoptd is running: it holds %s/memoptd.lock", D.cfg->daemon.state_dir);
+		return EXIT_STARTUP;
+	}
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot lock %s/memoptd.lock: %m", D.cfg->daemon.state_dir);
+		return EXIT_STARTUP;
+	}
+	r = st_open(D.cfg->daemon.state_dir, &D.st, err, sizeof(err));
+	if (r < 0) {
+		log_err("refusing to start: %s. The file holds the original host values memoptd must put back; "
+			"inspect it, restore by hand if needed, then move it aside.", err);
+		return EXIT_STARTUP;
+	}
+	if (st_count(D.st) > 0) {
+		log_warn("found %zu original value(s) journaled by a previous run that did not stop cleanly: restoring them first",
+			 st_count(D.st));
+		r = st_restore(D.st, NULL, D.cfg->daemon.dry_run);
+		if (r < 0) {
+			errno = -r;
+			log_err("cannot save %s/%s after restoring (%m): every value stays journaled",
+				D.cfg->daemon.state_dir, ST_FILE_NAME);
+		} else if (r > 0) {
+			log_err("%d journaled value(s) could not be restored; they stay journaled", r);
+		}
+	}
+	r = ev_init();
+	if (r >= 0)
+		r = ev_add_signal(SIGTERM, on_stop, NULL);
+	if (r >= 0)
+		r = ev_add_signal(SIGINT, on_stop, NULL);
+	if (r >= 0)
+		r = ev_add_signal(SIGHUP, on_reload, NULL);
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot set up the event loop: %m");
+		return EXIT_STARTUP;
+	}
+	vloop_register(); /* before any libvirt connection: libvirt's events run on our loop */
+	r = ctl_init(D.cfg->daemon.socket_path, D.cfg->daemon.admin_group);
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot open control socket %s: %m", D.cfg->daemon.socket_path);
+		return EXIT_STARTUP;
+	}
+	r = commands_init((const struct memopt_config *const *)&D.cfg, ev_now_ms());
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot register the control commands: %m");
+		return EXIT_STARTUP;
+	}
+	return EXIT_OK;
+}
+
+/* Reverse of start-up and of the modules; each step copes with what was never started. Returns the
+ * number of host values that could not be restored. */
+static int stop_all(void)
+{
+	/* Balloons keep their sizes (docs/config.md, "On stop"). */
+	bln_fini();
+	int unrestored = ksm_tuner_fini(D.cfg->daemon.restore_on_stop);
+	ctl_fini();
+	vloop_fini();
+	ev_fini();
+	st_close(D.st);
+	D.st = NULL;
+	if (D.lock_fd >= 0)
+		close(D.lock_fd);
+	D.lock_fd = -1;
+	free(D.cfg);
+	D.cfg = NULL;
+	return unrestored;
 }
 
 int main(int argc, char **argv)
 {
 	char err[CFG_ERR_MAX];
+	sigset_t sigs;
 	int r;
 
+	/* First of all: a SIGHUP or SIGTERM that comes while the configuration loads or the journal is
+	 * restored waits, blocked, for the loop's signalfd instead of killing us with its default action. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	log_setup(LOG_TARGET_STDERR, LOG_INFO);
-	if (parse_args(argc, argv) < 0)
+	if (parse_args(argc, argv) < 0 || make_paths_absolute() < 0)
 		return EXIT_USAGE;
 	D.cfg = malloc(sizeof(*D.cfg));
 	if (!D.cfg)
@@ -190,50 +334,31 @@ int main(int argc, char **argv)
 		cfg_print(D.cfg, stdout);
 		return EXIT_OK;
 	}
+	log_set_max_level(D.cfg->daemon.log_level);
+
+	int code = start_up();
+	if (code != EXIT_OK) {
+		stop_all();
+		return code;
+	}
 	if (!D.foreground && !D.once) {
+		/* Only now, so that every start-up failure above exits non-zero from the process the operator
+		 * or init started. The child inherits the lock (flock belongs to the open file description),
+		 * the listening socket and the signalfd (which reads the signals of the process reading it).
+		 * Signals sent to the parent while it started up are not inherited: pass them on. */
+		sigset_t pending;
+		sigemptyset(&pending);
+		sigpending(&pending);
 		if (daemon(0, 0) < 0) {
-			fprintf(stderr, "memoptd: cannot daemonize: %s\n", strerror(errno));
+			log_err("cannot daemonize: %m");
+			stop_all();
 			return EXIT_STARTUP;
 		}
 		log_setup(LOG_TARGET_SYSLOG, D.cfg->daemon.log_level);
-	} else {
-		log_set_max_level(D.cfg->daemon.log_level);
+		for (int i = 0; i < NSIG; i++)
+			if (sigismember(&sigs, i) == 1 && sigismember(&pending, i) == 1)
+				raise(i);
 	}
-	signal(SIGPIPE, SIG_IGN);
-
-	/* Start-up order: lock, journal (restore leftovers of a crash first), loop, socket, modules. */
-	r = take_lock(D.cfg->daemon.state_dir);
-	if (r < 0) {
-		errno = -r;
-		log_err("cannot lock %s/memoptd.lock (%m): is another memoptd running?", D.cfg->daemon.state_dir);
-		return EXIT_STARTUP;
-	}
-	r = st_open(D.cfg->daemon.state_dir, &D.st, err, sizeof(err));
-	if (r < 0) {
-		log_err("refusing to start: %s. The file holds the original host values memoptd must put back; "
-			"inspect it, restore by hand if needed, then move it aside.", err);
-		return EXIT_STARTUP;
-	}
-	if (st_count(D.st) > 0) {
-		log_warn("found %zu original value(s) journaled by a previous run that did not stop cleanly: restoring them first",
-			 st_count(D.st));
-		r = st_restore(D.st, NULL, D.cfg->daemon.dry_run);
-		if (r != 0)
-			log_err("%d journaled value(s) could not be restored; they stay journaled", r);
-	}
-	ev_init();
-	vloop_register(); /* before any libvirt connection: libvirt's events run on our loop */
-	ev_add_signal(SIGTERM, on_stop, NULL);
-	ev_add_signal(SIGINT, on_stop, NULL);
-	ev_add_signal(SIGHUP, on_reload, NULL);
-	r = ctl_init(D.cfg->daemon.socket_path, D.cfg->daemon.admin_group);
-	if (r < 0) {
-		errno = -r;
-		log_err("cannot open control socket %s: %m", D.cfg->daemon.socket_path);
-		st_close(D.st);
-		return EXIT_STARTUP;
-	}
-	commands_init((const struct memopt_config *const *)&D.cfg, ev_now_ms());
 	log_notice("memoptd " MEMOPT_VERSION " started%s (config %s, socket %s)", D.cfg->daemon.dry_run ? " in dry-run mode" : "",
 		   D.cfg->path[0] ? D.cfg->path : "built-in defaults", D.cfg->daemon.socket_path);
 
@@ -249,27 +374,16 @@ int main(int argc, char **argv)
 		log_err("balloon: cannot start (%m), continuing without balloon control");
 	}
 
-	int code;
 	if (D.once) {
 		ksm_tuner_cycle();
 		bln_cycle();
-		code = EXIT_OK;
 	} else {
 		code = ev_run();
 		if (code < 0)
 			code = EXIT_RUNTIME;
 	}
 
-	/* Stop in reverse order. Balloons keep their sizes (docs/config.md, "On stop"). */
-	bln_fini();
-	int unrestored = ksm_tuner_fini(D.cfg->daemon.restore_on_stop);
-	ctl_fini();
-	vloop_fini();
-	ev_fini();
-	st_close(D.st);
-	if (D.lock_fd >= 0)
-		close(D.lock_fd);
-	free(D.cfg);
+	int unrestored = stop_all();
 	log_notice("memoptd stopped");
 	return unrestored > 0 && code == EXIT_OK ? EXIT_RESTORE : code;
 }

@@ -132,7 +132,7 @@ static json_object *knobs_json(const struct ksm_state *k)
 			continue;
 		if (f == KSM_F_ADVISOR_MODE)
 			json_object_object_add(o, ksm_field_name((enum ksm_field)f),
-					       json_object_new_string(k->v[f] == KSM_ADVISOR_SCAN_TIME ? "scan-time" : "none"));
+					       json_object_new_string(ksm_advisor_mode_name(k->v[f])));
 		else
 			json_object_object_add(o, ksm_field_name((enum ksm_field)f), json_object_new_int64(k->v[f]));
 	}

@@ -13,6 +13,7 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 #include "../common/fileio.h"
+#include "../common/parse.h"
 #include "../common/procs.h"
 #include "ksm_sysfs.h"
 
@@ -79,27 +80,18 @@ static bool ksm_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 /* Strict decimal, optionally negative, the whole range [p, end) (already trimmed), within int64. */
 static int ksm_parse_i64(const char *p, const char *end, bool allow_neg, int64_t *ret)
 {
-	bool neg = false;
-	uint64_t v = 0, lim;
+	const char *next;
+	int64_t v;
 
-	if (p < end && *p == '-' && allow_neg) {
-		neg = true;
-		p++;
-	}
-	if (p == end)
+	if (!allow_neg && p < end && *p == '-')
 		return -EBADMSG;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return -EBADMSG;
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (lim - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+	if (prs_i64(p, end, &v, &next) < 0 || next != end)
+		return -EBADMSG;
+	*ret = v;
 	return 0;
 }
+
+const char *ksm_advisor_mode_name(int64_t v) { return v == KSM_ADVISOR_SCAN_TIME ? "scan-time" : "none"; }
 
 /* Pure: one sysfs value. advisor_mode is "[none] scan-time" from the kernel, or a bare word (what a
  * plain file holds after we wrote it, in a fixture). */
@@ -123,13 +115,14 @@ static int ksm_parse_value(enum ksm_field f, const char *buf, size_t len, int64_
 		end = close;
 	}
 	size_t n = (size_t)(end - p);
-	if (n == 4 && memcmp(p, "none", 4) == 0)
-		*ret = KSM_ADVISOR_NONE;
-	else if (n == 9 && memcmp(p, "scan-time", 9) == 0)
-		*ret = KSM_ADVISOR_SCAN_TIME;
-	else
-		return -EBADMSG;
-	return 0;
+	for (int64_t m = KSM_ADVISOR_NONE; m <= KSM_ADVISOR_SCAN_TIME; m++) {
+		const char *word = ksm_advisor_mode_name(m);
+		if (strlen(word) == n && memcmp(p, word, n) == 0) {
+			*ret = m;
+			return 0;
+		}
+	}
+	return -EBADMSG;
 }
 
 static int ksm_field_path(char *buf, size_t size, const char *sysfs_root, enum ksm_field f)
@@ -223,7 +216,7 @@ int ksm_write_knob(const char *sysfs_root, enum ksm_field f, int64_t value, bool
 		return 0;
 
 	if (f == KSM_F_ADVISOR_MODE)
-		n = snprintf(buf, sizeof(buf), "%s", value == KSM_ADVISOR_SCAN_TIME ? "scan-time" : "none");
+		n = snprintf(buf, sizeof(buf), "%s", ksm_advisor_mode_name(value));
 	else
 		n = snprintf(buf, sizeof(buf), "%" PRId64, value);
 	if (n < 0 || (size_t)n >= sizeof(buf))
@@ -304,19 +297,17 @@ static int ksm_parse_proc_stat_seen(const char *buf, size_t len, struct ksm_proc
 		{ "ksm_merge_any", KSM_SEEN_MERGE_ANY },     { "ksm_mergeable", KSM_SEEN_MERGEABLE },
 	};
 	struct ksm_proc_stat st = { .has_stat = true, .merge_any = -1, .mergeable = -1 };
-	const char *line = buf, *bend = buf + len;
+	struct prs_line l;
+	size_t pos = 0;
 	unsigned seen = 0;
 
 	if (!buf)
 		return -EBADMSG;
-	while (line < bend) {
-		const char *nl = memchr(line, '\n', (size_t)(bend - line));
-		const char *lend = nl ? nl : bend, *k = line, *p;
+	while (prs_next_line(buf, len, &pos, &l)) {
+		const char *k = l.p, *lend = l.p + l.len, *p = k;
 		unsigned bit = 0;
 		int64_t v = 0;
 
-		line = nl ? nl + 1 : bend;
-		p = k;
 		while (p < lend && *p != ':' && *p != ' ')
 			p++;
 		size_t klen = (size_t)(p - k);
@@ -326,7 +317,7 @@ static int ksm_parse_proc_stat_seen(const char *buf, size_t len, struct ksm_proc
 		if (!bit)
 			continue;
 		/* a line the buffer ends in without '\n' may have been cut short */
-		if (!nl)
+		if (!l.complete)
 			return -EBADMSG;
 		if (p < lend && *p == ':')
 			p++;
@@ -375,14 +366,6 @@ int ksm_parse_proc_stat(const char *buf, size_t len, struct ksm_proc_stat *ret)
 	return 0;
 }
 
-static int ksm_proc_path(char *buf, size_t size, const char *root, pid_t pid, const char *rel)
-{
-	int n = snprintf(buf, size, "%s/%d/%s", root, (int)pid, rel);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 int ksm_read_proc(const char *procfs_root, pid_t pid, struct ksm_proc_stat *ret)
 {
 	struct ksm_proc_stat st = { .merge_any = -1, .mergeable = -1 };
@@ -392,7 +375,7 @@ int ksm_read_proc(const char *procfs_root, pid_t pid, struct ksm_proc_stat *ret)
 	bool full;
 	int r;
 
-	r = ksm_proc_path(path, sizeof(path), procfs_root, pid, "ksm_stat");
+	r = proc_pid_path(path, sizeof(path), procfs_root, pid, "ksm_stat");
 	if (r < 0)
 		return r;
 	r = fio_read_capped(path, buf, sizeof(buf), &len, &full);
@@ -409,7 +392,7 @@ int ksm_read_proc(const char *procfs_root, pid_t pid, struct ksm_proc_stat *ret)
 	/* 6.1's ksm_stat has only ksm_rmap_items; ksm_merging_pages (5.19+) fills the gap */
 	if (!(seen & KSM_SEEN_MERGING)) {
 		int64_t v;
-		r = ksm_proc_path(path, sizeof(path), procfs_root, pid, "ksm_merging_pages");
+		r = proc_pid_path(path, sizeof(path), procfs_root, pid, "ksm_merging_pages");
 		if (r < 0)
 			return r;
 		r = fio_read_capped(path, buf, sizeof(buf), &len, &full);

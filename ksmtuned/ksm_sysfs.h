@@ -24,6 +24,8 @@ enum ksm_field {
 
 /* advisor_mode is a word in the kernel ("[none] scan-time"); we store it as a number. */
 enum ksm_advisor_mode { KSM_ADVISOR_NONE = 0, KSM_ADVISOR_SCAN_TIME = 1 };
+/* The kernel's word for an advisor_mode value: "scan-time", and "none" for any other value. Pure. */
+const char *ksm_advisor_mode_name(int64_t v);
 
 struct ksm_state {
 	bool present;                   /* the ksm directory exists */

@@ -104,7 +104,7 @@ static int acquire(struct ksm_sample *s)
 static const char *knob_text(enum ksm_field f, int64_t v, char *buf, size_t len)
 {
 	if (f == KSM_F_ADVISOR_MODE)
-		snprintf(buf, len, "%s", v == KSM_ADVISOR_SCAN_TIME ? "scan-time" : "none");
+		snprintf(buf, len, "%s", ksm_advisor_mode_name(v));
 	else
 		snprintf(buf, len, "%lld", (long long)v);
 	return buf;

@@ -9,7 +9,9 @@
 #include <syslog.h>
 
 #include "../common/cleanup.h"
+#include "../common/fileio.h"
 #include "../common/log.h"
+#include "../common/parse.h"
 #include "../common/units.h"
 #include "ksmtuned_conf.h"
 
@@ -380,10 +382,11 @@ int ksmtuned_conf_import(const char *path, uint64_t mem_total_kib, struct memopt
 	_cleanup_free_ char *buf = NULL;
 	struct kt_seen seen = {0};
 	char line[KT_LINE_MAX + 1];
+	struct prs_line l;
 	unsigned lineno = 0;
-	size_t len = 0, pos = 0;
+	size_t len, pos = 0;
 	struct stat st;
-	ssize_t n;
+	bool full;
 	int r;
 
 	/* O_NONBLOCK: a FIFO planted at the path must not hang the daemon's start. */
@@ -396,46 +399,34 @@ int ksmtuned_conf_import(const char *path, uint64_t mem_total_kib, struct memopt
 		log_warn("%s: not a regular file, not imported", path);
 		return -EINVAL;
 	}
-	buf = malloc(KT_FILE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len <= KT_FILE_MAX) {
-		n = read(fd, buf + len, KT_FILE_MAX + 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			log_warn("%s: read failed: %s", path, strerror(-r));
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	/* out of memory for the buffer: not the file's fault, so nothing to warn the admin about */
+	r = fio_read_fd_alloc(fd, KT_FILE_MAX, &buf, &len, &full);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		log_warn("%s: read failed: %s", path, strerror(-r));
+		return r;
 	}
-	if (len > KT_FILE_MAX) {
+	if (full) {
 		log_warn("%s: larger than %d bytes, not imported", path, KT_FILE_MAX);
 		return -EFBIG;
 	}
 
-	while (pos < len) {
-		const char *start = buf + pos, *nl = memchr(start, '\n', len - pos);
-		size_t l = nl ? (size_t)(nl - start) : len - pos;
-
+	while (prs_next_line(buf, len, &pos, &l)) {
 		lineno++;
-		pos += l + (nl ? 1 : 0);
-		if (l > 0 && start[l - 1] == '\r')
-			l--;
-		if (l > KT_LINE_MAX) {
+		if (l.len > 0 && l.p[l.len - 1] == '\r')
+			l.len--;
+		if (l.len > KT_LINE_MAX) {
 			log_warn("%s:%u: line too long (%zu characters, at most %d), skipped", path, lineno,
-				 l, KT_LINE_MAX);
+				 l.len, KT_LINE_MAX);
 			continue;
 		}
-		if (memchr(start, '\0', l)) {
+		if (memchr(l.p, '\0', l.len)) {
 			log_warn("%s:%u: NUL byte in line, skipped", path, lineno);
 			continue;
 		}
-		memcpy(line, start, l);
-		line[l] = '\0';
+		memcpy(line, l.p, l.len);
+		line[l.len] = '\0';
 		process_line(path, lineno, line, &seen);
 	}
 	return apply(path, mem_total_kib, &seen, cfg);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_sighup.sh - SIGHUP reload: a bad file is refused with file:line and the old settings stay; a good one is applied.
+# test_sighup.sh - SIGHUP reload: a bad file (or an unknown admin group) is refused with file:line and the old settings stay; a good one is applied.
 # IT-TIMEOUT: 90
 # shellcheck source=tests/integration/lib.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib.sh"
@@ -14,8 +14,8 @@ CONF=$D/memoptd.conf
 # No memory pressure on the fake host: this test is about the configuration, not about acting.
 fixture_host "$H" 12000000
 
-# write_conf MODE EXTRA_KSM_LINES [DRY_RUN [INTERVAL]]: the test's config; EXTRA_KSM_LINES start on
-# line 13.
+# write_conf MODE EXTRA_KSM_LINES [DRY_RUN [INTERVAL [TAIL]]]: the test's config; EXTRA_KSM_LINES start
+# on line 13, TAIL lines (another section) go at the end.
 write_conf() {
 	cat >"$CONF.tmp" <<EOF
 # memoptd.conf of test_sighup
@@ -35,6 +35,7 @@ $2
 [balloon]
 # test daemons stay off the host's real libvirtd
 uri = test:///default
+${5:-}
 EOF
 	mv "$CONF.tmp" "$CONF"
 }
@@ -92,6 +93,15 @@ hup_and_wait "reload refused" 4
 check_grep "missing file: refused" "$D/daemon.log" "reload refused.*memoptd\.conf"
 check "missing file: the daemon still runs" pid_alive "$DAEMON_PID"
 check_eq "missing file: mode still auto" auto "$(ksm_mode)"
+
+# 4b. An admin_group that does not resolve: the whole reload is refused, not just the group.
+write_conf always "" no 2s "[daemon]
+admin_group = memopt-it-no-such-group"
+hup_and_wait "reload refused" 5
+check_grep "unknown admin_group: refused, naming the file, key and group" "$D/daemon.log" \
+	"reload refused.*memoptd\.conf: \[daemon\] admin_group: no such group 'memopt-it-no-such-group'"
+check_eq "unknown admin_group: the rest of the file is not applied either (mode still auto)" auto "$(ksm_mode)"
+check "unknown admin_group: status still works" ctl_up "$SOCK"
 check_no_grep "no reload was applied so far" "$D/daemon.log" "configuration reloaded"
 
 # 5. A valid change: mode always, and a dry run so the fake host is left alone.
@@ -112,7 +122,7 @@ check "valid file: the daemon's pid did not change" \
 
 # 6. A bad file after a good reload keeps the reloaded settings, not the start-up ones.
 write_conf auto "interval = 1s" yes 1s
-hup_and_wait "reload refused" 5
+hup_and_wait "reload refused" 6
 check_grep "duplicate key: refused with file:line" "$D/daemon.log" "reload refused.*memoptd\.conf:13: "
 check_eq "duplicate key: the reloaded mode (always) stays" always "$(ksm_mode)"
 

@@ -1,4 +1,4 @@
-/* UNIT-DEPS: daemon/dconfig.c */
+/* UNIT-DEPS: daemon/dconfig.c daemon/ctlsrv.c */
 /* test_dconfig.c - the daemon's configuration layering: defaults, ksmtuned.conf import (never
  * executed), memoptd.conf on top, command-line overrides last; errors leave the output untouched. */
 #include <errno.h>
@@ -132,6 +132,31 @@ static void test_errors_leave_output_untouched(void **state)
 	assert_string_equal(c.path, "");
 }
 
+/* An admin_group that does not resolve is a configuration error (exit 3 at start-up, a refused reload),
+ * not a control socket failure later. */
+static void test_admin_group_must_exist(void **state)
+{
+	(void)state;
+	char err[CFG_ERR_MAX];
+	struct memopt_config c, before;
+	struct dconfig_overrides o = ovr("");
+	memset(&c, 0x5a, sizeof(c));
+	before = c;
+	const char *bad = write_file("group.conf", "[daemon]\nadmin_group = memopt-no-such-group\n");
+	assert_int_equal(dconfig_load(bad, true, &o, &c, err, sizeof(err)), -ENOENT);
+	char want[400];
+	snprintf(want, sizeof(want), "%s: [daemon] admin_group: no such group 'memopt-no-such-group'", bad);
+	assert_string_equal(err, want);
+	assert_memory_equal(&c, &before, sizeof(c));
+	/* group 0 exists everywhere */
+	const char *good = write_file("group-ok.conf", "[daemon]\nadmin_group = root\n");
+	assert_int_equal(dconfig_load(good, true, &o, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.daemon.admin_group, "root");
+	const char *none = write_file("group-none.conf", "[daemon]\nadmin_group = none\n");
+	assert_int_equal(dconfig_load(none, true, &o, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.daemon.admin_group, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_no_import_when_disabled_or_missing),
 		cmocka_unit_test(test_overrides_come_last),
 		cmocka_unit_test(test_errors_leave_output_untouched),
+		cmocka_unit_test(test_admin_group_must_exist),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -107,6 +108,58 @@ static void test_signal_through_loop(void **state)
 	ev_fini();
 }
 
+static bool sig_blocked(int signo)
+{
+	sigset_t cur;
+	assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &cur), 0);
+	return sigismember(&cur, signo) == 1;
+}
+
+static bool sig_pending(int signo)
+{
+	sigset_t pend;
+	assert_int_equal(sigpending(&pend), 0);
+	return sigismember(&pend, signo) == 1;
+}
+
+/* A signal that arrives after the loop stopped reading it (the daemon is restoring the host on its
+ * way out) must not be delivered by ev_fini: SIGUSR1's default action, like SIGHUP's, would kill the
+ * process and lose its exit code. It stays blocked and is discarded. */
+static void test_fini_does_not_deliver_pending_signals(void **state)
+{
+	(void)state;
+	got_signal = 0;
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_add_signal(SIGUSR1, on_sig, NULL), 0);
+	assert_int_equal(ev_add_signal(SIGUSR2, on_sig, NULL), 0);
+	ev_add_timeout(1, raise_usr1, NULL);
+	assert_int_equal(ev_run(), 3);
+	assert_int_equal(got_signal, SIGUSR1);
+	got_signal = 0;
+	raise(SIGUSR1);
+	raise(SIGUSR2);
+	assert_true(sig_pending(SIGUSR1));
+	ev_fini(); /* before the fix: killed here by SIGUSR1 */
+	assert_int_equal(got_signal, 0);
+	assert_true(sig_blocked(SIGUSR1));
+	assert_true(sig_blocked(SIGUSR2));
+	assert_false(sig_pending(SIGUSR1));
+	assert_false(sig_pending(SIGUSR2));
+	/* the next loop starts clean: nothing stale reaches its handlers */
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_add_signal(SIGUSR1, on_sig, NULL), 0);
+	ev_add_timeout(20, mark, (void *)'q');
+	norder = 2;
+	assert_int_equal(ev_run(), 7);
+	assert_int_equal(got_signal, 0);
+	ev_fini();
+	sigset_t both;
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	assert_int_equal(sigprocmask(SIG_UNBLOCK, &both, NULL), 0);
+}
+
 static void test_decision_ring(void **state)
 {
 	(void)state;
@@ -133,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_timers_fire_in_due_order_and_cancel),
 		cmocka_unit_test(test_fd_handler_and_delete_in_callback),
 		cmocka_unit_test(test_signal_through_loop),
+		cmocka_unit_test(test_fini_does_not_deliver_pending_signals),
 		cmocka_unit_test(test_decision_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
