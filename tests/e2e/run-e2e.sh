@@ -15,27 +15,15 @@ cd "$(dirname "$0")/../.." || exit 2
 export B=${B:-build}
 E2E_LOCK=${E2E_LOCK:-/run/memopt-e2e.lock}
 
-tests=()
-if [ $# -gt 0 ]; then
-	for t in "$@"; do
-		t=${t%.sh}
-		tests+=("tests/e2e/${t##*/}.sh")
-	done
-else
-	for t in tests/e2e/test_*.sh; do
-		[ -e "$t" ] && tests+=("$t")
-	done
-fi
-
-passed=0 failed=0 skipped=0
-failed_names=()
+. tests/lib-runner.sh
+runner_select tests/e2e "$@"
 
 if [ "$(id -u)" -ne 0 ]; then
 	for t in "${tests[@]}"; do
 		echo "SKIP $(basename "$t" .sh): needs root (running as uid $(id -u))"
 		skipped=$((skipped + 1))
 	done
-	echo "e2e: $passed passed, $failed failed, $skipped skipped"
+	runner_summary e2e
 	exit 0
 fi
 
@@ -50,32 +38,16 @@ fi
 
 . tests/e2e/lib-virt.sh
 
-# Processes a killed test left behind: only PIDs it recorded, only if still running that program.
-reap_spawned() {
-	local pidfile=$1/.pids pid exe
-	[ -f "$pidfile" ] || return 0
-	while read -r pid exe; do
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
-		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ] || continue
-		echo "  .. killing pid $pid ($exe) left behind by the test"
-		kill -TERM "$pid" 2>/dev/null
-		timeout 10 tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-	done <"$pidfile"
-}
-
 # Whatever an earlier, killed run left (our domains, libvirtd, /dev/kvm's mode) goes first.
 virt_reap 2>&1 | sed 's/^/  /'
 
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	if [ ! -f "$t" ]; then
-		echo "FAIL $name: no such test $t"
-		failed=$((failed + 1))
-		failed_names+=("$name")
+		runner_fail "$name" ": no such test $t"
 		continue
 	fi
-	limit=$(sed -n 's/^# E2E-TIMEOUT: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
-	limit=${limit:-600}
+	limit=$(runner_limit "$t" E2E-TIMEOUT 600)
 	dir=$(mktemp -d "/tmp/memopt-e2e-$name.XXXXXX") || exit 2
 	echo "== $name"
 	start=$(date +%s)
@@ -83,34 +55,9 @@ for t in "${tests[@]}"; do
 	IT_DIR=$dir timeout -k 60 "$limit" bash "$t" 2>&1 7>&- </dev/null | tee "$dir/output.txt" | sed -u 's/^/  /'
 	rc=${PIPESTATUS[0]}
 	secs=$(($(date +%s) - start))
-	reap_spawned "$dir"
+	runner_reap "$dir"
 	virt_reap 2>&1 | sed 's/^/  /'
-	case $rc in
-	0)
-		echo "PASS $name (${secs}s)"
-		passed=$((passed + 1))
-		;;
-	77)
-		reason=$(sed -n 's/^SKIP: //p' "$dir/output.txt" | tail -n 1)
-		echo "SKIP $name: ${reason:-no reason given}"
-		skipped=$((skipped + 1))
-		;;
-	124 | 137)
-		echo "FAIL $name (timed out after ${limit}s; files kept in $dir)"
-		failed=$((failed + 1))
-		failed_names+=("$name")
-		;;
-	*)
-		echo "FAIL $name (exit $rc after ${secs}s; files kept in $dir)"
-		failed=$((failed + 1))
-		failed_names+=("$name")
-		;;
-	esac
-	if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
-		[ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$dir"
-	fi
+	runner_result "$name" "$rc" "$secs" "$limit" "$dir" "${E2E_KEEP:-0}"
 done
 
-[ "$failed" -gt 0 ] && echo "failed: ${failed_names[*]}"
-echo "e2e: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+runner_summary e2e

@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# lib-runner.sh - shared by the test tier runners (run-integration.sh, e2e/run-e2e.sh): which tests
+# to run, stopping what a killed test left behind, and counting PASS/FAIL/SKIP. Sourced, not run.
+
+passed=0 failed=0 skipped=0
+failed_names=()
+tests=()
+
+# runner_select DIR [test_name ...]: fill tests[] with DIR/test_*.sh, or the named ones.
+runner_select() {
+	local dir=$1 t
+	shift
+	tests=()
+	if [ $# -gt 0 ]; then
+		for t in "$@"; do
+			t=${t%.sh}
+			tests+=("$dir/${t##*/}.sh")
+		done
+	else
+		for t in "$dir"/test_*.sh; do
+			[ -e "$t" ] && tests+=("$t")
+		done
+	fi
+}
+
+# runner_limit TEST KEY DEFAULT: the test's time limit from a line "# KEY: SECONDS".
+runner_limit() {
+	local v
+	v=$(sed -n "s/^# $2: *\\([0-9][0-9]*\\).*/\\1/p" "$1" | head -n 1)
+	echo "${v:-$3}"
+}
+
+# runner_reap DIR: kill what a killed test left running, but only PIDs it recorded in DIR/.pids and only
+# if the PID still runs the program it started.
+runner_reap() {
+	local pidfile=$1/.pids pid exe
+	[ -f "$pidfile" ] || return 0
+	while read -r pid exe; do
+		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then continue; fi
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ] || continue
+		echo "  .. killing pid $pid ($exe) left behind by the test"
+		kill -TERM "$pid" 2>/dev/null
+		timeout 10 tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+	done <"$pidfile"
+}
+
+# runner_fail NAME MESSAGE: MESSAGE follows the name as is (": no such test", " (exit 3 ...)").
+runner_fail() {
+	echo "FAIL $1$2"
+	failed=$((failed + 1))
+	failed_names+=("$1")
+}
+
+# runner_result NAME RC SECS LIMIT DIR KEEP: count one test's exit code (0 pass, 77 skip with the reason
+# it printed as "SKIP: ...", 124/137 time limit, else fail); remove DIR unless it failed or KEEP=1.
+runner_result() {
+	local name=$1 rc=$2 secs=$3 limit=$4 dir=$5 keep=$6 reason
+	case $rc in
+	0)
+		echo "PASS $name (${secs}s)"
+		passed=$((passed + 1))
+		;;
+	77)
+		reason=$(sed -n 's/^SKIP: //p' "$dir/output.txt" | tail -n 1)
+		echo "SKIP $name: ${reason:-no reason given}"
+		skipped=$((skipped + 1))
+		;;
+	124 | 137) runner_fail "$name" " (timed out after ${limit}s; files kept in $dir)" ;;
+	*) runner_fail "$name" " (exit $rc after ${secs}s; files kept in $dir)" ;;
+	esac
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+		[ "$keep" = 1 ] || rm -rf "$dir"
+	fi
+}
+
+# runner_summary TIER: the closing line "TIER: N passed, N failed, N skipped"; returns 1 if any failed.
+runner_summary() {
+	[ "$failed" -gt 0 ] && echo "failed: ${failed_names[*]}"
+	echo "$1: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+}
