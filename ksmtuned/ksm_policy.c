@@ -154,6 +154,7 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 			c->last_yield_valid = s->ksmd_cpu_valid;
 			c->scans_in_phase += nscans;
 			c->boundaries_in_phase++;
+			c->last_scan_cow = c->scan_cow;
 			c->scan_cpu_ms = c->scan_merged_gain = c->scan_cow = 0;
 			c->scan_start_scanned = scanned;
 			c->scan_start_skipped = skipped;
@@ -177,6 +178,29 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 	c->prev_cow = cow;
 	c->prev_scanned = scanned;
 	c->prev_full_scans = full;
+}
+
+/* Pages ksmd holds an rmap item for: merged (shared + sharing), in the unstable tree, or volatile. */
+static uint64_t tracked_pages(const struct ksm_state *k)
+{
+	return val(k, KSM_F_PAGES_SHARED) + val(k, KSM_F_PAGES_SHARING) + val(k, KSM_F_PAGES_UNSHARED) +
+	       val(k, KSM_F_PAGES_VOLATILE);
+}
+
+/* At a full-scan end: did that scan leave nothing a further scan could merge? Every tracked page
+ * must be merged or in the unstable tree (volatile <= 1 %), ksmd must have built its trees at all
+ * (shared + unshared > 0: counters that do not show them say nothing), and writes must not have
+ * broken merges meanwhile (cow during the scan <= 1 % of merged), which would need re-merging. */
+static bool scan_left_nothing(const struct ksm_sample *s, const struct ksm_ctl *c)
+{
+	const struct ksm_state *k = &s->ksm;
+	if (!ksm_has(k, KSM_F_PAGES_VOLATILE) || !ksm_has(k, KSM_F_PAGES_UNSHARED) || !ksm_has(k, KSM_F_PAGES_SHARED) ||
+	    !s->cow_valid)
+		return false;
+	uint64_t tracked = tracked_pages(k);
+	if (val(k, KSM_F_PAGES_SHARED) + val(k, KSM_F_PAGES_UNSHARED) == 0)
+		return false;
+	return val(k, KSM_F_PAGES_VOLATILE) * 100 <= tracked && c->last_scan_cow * 100 <= merged_pages(k);
 }
 
 static void set_phase(struct ksm_ctl *c, enum ksm_phase p, uint64_t now)
@@ -282,11 +306,17 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		 * window reaching back to the start can hold only the checksum pass (several scans of a
 		 * small workload end within one interval), and merged pages of exiting processes vanishing
 		 * meanwhile can hide new merges. */
-		if (scan_done && c->scans_in_phase >= 2 && c->boundaries_in_phase >= 2 && c->last_yield_valid &&
-		    c->last_yield_kib_per_cpu_s < cfg->min_yield_kib) {
+		bool confirmed = scan_done && c->scans_in_phase >= 2 && c->boundaries_in_phase >= 2;
+		if (confirmed && c->last_yield_valid && c->last_yield_kib_per_cpu_s < cfg->min_yield_kib) {
 			set_phase(c, KSM_PHASE_SETTLED, now);
 			snprintf(pw, sizeof(pw), "full scan yield %llu KiB per CPU-s < min_yield: settle",
 				 (unsigned long long)c->last_yield_kib_per_cpu_s);
+		} else if (confirmed && scan_left_nothing(s, c)) {
+			set_phase(c, KSM_PHASE_SETTLED, now);
+			snprintf(pw, sizeof(pw), "full scan left %llu volatile of %llu tracked pages, %llu broken by "
+				 "writes: all identical pages merged, settle",
+				 (unsigned long long)val(k, KSM_F_PAGES_VOLATILE), (unsigned long long)tracked_pages(k),
+				 (unsigned long long)c->last_scan_cow);
 		}
 	} else if (c->phase == KSM_PHASE_SETTLED) {
 		if (unscanned >= unscanned_min) {

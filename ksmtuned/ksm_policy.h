@@ -5,7 +5,12 @@
  *   CONVERGING  there is work: memory not yet scanned, or the last full scan still paid (gross merges
  *               per ksmd CPU-second >= min_yield). Scan as fast as the CPU budget allows.
  *   SETTLED     full scans stopped finding anything: scan just fast enough that one full scan takes
- *               settled_scan_time, so new sharing is still found, at near-zero CPU.
+ *               settled_scan_time, so new sharing is still found, at near-zero CPU. Reached when a full
+ *               scan's yield fell under min_yield, or sooner, at the end of a full scan (not the first
+ *               in the phase) that left no volatile pages while nothing was broken by writes: then
+ *               every page ksmd tracks is merged or sat in this scan's unstable tree, where every
+ *               identical pair meets, so a further scan cannot merge anything (kernel mm/ksm.c:
+ *               a page goes into the unstable tree only when its checksum held across two visits).
  * CPU budget: a credit bucket. While converging new memory (the first full scans after a start, or
  * memory not yet scanned) ksmd may run at max_cpu as long as it has credit (up to burst_cpu of CPU
  * time above the steady rate); otherwise - including holding merges against churn - steady_cpu.
@@ -55,6 +60,7 @@ struct ksm_ctl {
 	uint64_t full_scan_pages;       /* pages visited by the last complete full scan */
 	uint64_t last_yield_kib_per_cpu_s;
 	bool last_yield_valid;
+	uint64_t last_scan_cow;         /* merged pages broken by writes during the last full scan */
 	uint64_t cost_ns_per_page;      /* smoothed ksmd cost per page visited; 0 = unknown */
 	uint32_t cpu_ppm;               /* ksmd CPU over the last interval */
 	uint64_t scan_rate_pages_s;     /* pages visited per second over the last interval */
