@@ -6,7 +6,9 @@
 #   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
 #   make check-e2e       real libvirtd + QEMU guests (root): balloon end to end
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
-#   make bench           KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
+#   make bench           every benchmark: bench-ksm, then bench-balloon
+#   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
+#   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
 #   make install DESTDIR= PREFIX=/usr
 #
 # WERROR=1 (default) turns warnings into errors.
@@ -57,7 +59,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-integration check-e2e asan bench install clean format
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e asan bench bench-ksm bench-balloon install clean format
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -88,7 +90,11 @@ $(B)/tests/%: tests/unit/%.c $(LIBMEMOPT) $(DAEMON_OBJS)
 	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
 	  $(LIBMEMOPT) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-check: check-unit check-integration
+check: check-unit check-bench-tools check-integration
+
+# The benchmarks' baselines are code too: the Proxmox-rule re-implementation against Proxmox's own cases.
+check-bench-tools:
+	@bench/test-pve-autoballoon.sh
 
 check-unit: $(UNITS)
 	@tests/run-unit.sh $(UNITS)
@@ -104,8 +110,13 @@ asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))
 	$(MAKE) B=build-asan SANITIZE=address,undefined check
 
-bench: all
+bench: bench-ksm bench-balloon
+
+bench-ksm: all
 	@B=$(B) bench/ksm-bench.sh
+
+bench-balloon: all
+	@B=$(B) bench/balloon-bench.sh
 
 install: $(B)/memoptd $(B)/memoptctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/memopt $(DESTDIR)$(DOCDIR)
