@@ -183,7 +183,7 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->ksm.steady_cpu_ppm = 80000;
 	cfg->ksm.burst_cpu_ms = 20000;
 	cfg->ksm.min_yield_kib = 16 * 1024;
-	cfg->ksm.settled_scan_time_ms = 600000;
+	cfg->ksm.settled_scan_time_ms = 900000;
 	cfg->ksm.sleep_ms = 10;
 	cfg->ksm.min_pages_to_scan = 32;
 	cfg->ksm.max_pages_to_scan = 20000;

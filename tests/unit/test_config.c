@@ -106,7 +106,7 @@ static void test_defaults(void **state UNUSED)
 	assert_int_equal(c.ksm.steady_cpu_ppm, 80000);
 	assert_int_equal(c.ksm.burst_cpu_ms, 20000);
 	assert_int_equal(c.ksm.min_yield_kib, 16384);
-	assert_int_equal(c.ksm.settled_scan_time_ms, 600000);
+	assert_int_equal(c.ksm.settled_scan_time_ms, 900000);
 	assert_int_equal(c.ksm.sleep_ms, 10);
 	assert_int_equal(c.ksm.min_pages_to_scan, 32);
 	assert_int_equal(c.ksm.max_pages_to_scan, 20000);

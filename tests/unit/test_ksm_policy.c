@@ -275,7 +275,7 @@ static void full_scan(struct ksm_sample *s, struct ksm_ctl *ctl, struct ksm_deci
 static void test_settles_when_scans_stop_paying_and_reopens_on_new_memory(void **state)
 {
 	(void)state;
-	struct cfg_ksm cfg = cfg_default(); /* min_yield 16 MiB per CPU-s, settled scan 600 s */
+	struct cfg_ksm cfg = cfg_default(); /* min_yield 16 MiB per CPU-s, settled scan 900 s */
 	struct ksm_ctl ctl = { 0 };
 	struct ksm_decision d;
 	struct ksm_sample s = base_sample(0, 3 * GIB);
@@ -287,9 +287,9 @@ static void test_settles_when_scans_stop_paying_and_reopens_on_new_memory(void *
 	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
 	full_scan(&s, &ctl, &d, &cfg, 1200000, 900, 100);    /* 400 KiB per 0.9 CPU-s: stop paying */
 	assert_int_equal(d.phase, KSM_PHASE_SETTLED);
-	/* 1.2 M pages per 600 s = 2000 pages/s: 20 pages / 10 ms is under min 32, so 32 pages / 16 ms */
+	/* 1.2 M pages per 900 s = 1333 pages/s: 13 pages / 10 ms is under min 32, so 32 pages / 24 ms */
 	assert_int_equal(s.ksm.v[KSM_F_PAGES_TO_SCAN], 32);
-	assert_int_equal(s.ksm.v[KSM_F_SLEEP_MILLISECS], 16);
+	assert_int_equal(s.ksm.v[KSM_F_SLEEP_MILLISECS], 24);
 	assert_non_null(strstr(d.reason, "settle"));
 
 	/* Nothing new: stays settled. */
