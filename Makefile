@@ -5,6 +5,8 @@
 #   make check-unit      cmocka unit tests only
 #   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
 #   make check-e2e       real libvirtd + QEMU guests (root): balloon end to end
+#   make check-cluster   3 corosync nodes in network namespaces (root): headroom, admission, failover
+#   make bench-cluster   admission latency, view propagation, ordered reservations/s (root)
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
 #   make bench           KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make install DESTDIR= PREFIX=/usr
@@ -27,6 +29,13 @@ SANITIZE ?=
 PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# corosync (CPG + votequorum) is optional at build time: without it cluster-hook/clh_cs.c builds as a
+# stub and [cluster] mode = corosync reports that memoptd was built without it.
+CS_PKGS := libcpg libvotequorum
+ifeq ($(shell pkg-config --exists $(CS_PKGS) && echo yes),yes)
+PKG_CFLAGS += $(shell pkg-config --cflags $(CS_PKGS)) -DHAVE_COROSYNC=1
+PKG_LIBS += $(shell pkg-config --libs $(CS_PKGS))
+endif
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -57,7 +66,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-integration check-e2e asan bench install clean format
+.PHONY: all check check-unit check-integration check-e2e check-cluster asan bench bench-cluster install clean format
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -100,12 +109,20 @@ check-integration: all
 check-e2e: all
 	@B=$(B) tests/e2e/run-e2e.sh
 
+# 3 network namespaces, one corosync + one memoptd each (root; scripts/install-deps.sh cluster).
+check-cluster: all
+	@B=$(B) tests/cluster/run-cluster.sh
+
 asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))
 	$(MAKE) B=build-asan SANITIZE=address,undefined check
 
 bench: all
 	@B=$(B) bench/ksm-bench.sh
+
+# Admission latency, view propagation, ordered reservations/s on the 3-namespace cluster (root).
+bench-cluster: all
+	@B=$(B) bench/cluster-bench.sh
 
 install: $(B)/memoptd $(B)/memoptctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/memopt $(DESTDIR)$(DOCDIR)
