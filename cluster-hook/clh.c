@@ -47,6 +47,14 @@ static struct {
 	bool corosync, connected, quorate, synced;
 	bool awaiting_sync, oplog_overflow;
 	uint64_t epoch_ops;
+	uint64_t gen;          /* ledger operations applied in all (carried over by SYNC) */
+	uint32_t sync_from;    /* the member chosen to send this epoch's SYNC, UINT32_MAX until chosen */
+	size_t nheard;         /* members whose report was delivered in this epoch */
+	struct {
+		uint32_t nodeid;
+		bool synced;
+		uint64_t gen;
+	} heard[HR_HOSTS_MAX];
 	size_t noplog;
 	struct oplog_entry oplog[CLH_OPLOG_MAX];
 	struct hr_state st;
@@ -204,6 +212,8 @@ static void build_report(struct hr_report *rep)
 	rep->wall_ms = ev_wall_ms();
 	rep->nconsumed = G.nconsumed;
 	memcpy(rep->consumed, G.consumed, sizeof(rep->consumed));
+	rep->synced = G.synced;
+	rep->ledger_gen = G.gen;
 }
 
 static int64_t absdiff(int64_t a, int64_t b)
@@ -410,6 +420,7 @@ int clh_release(const char *id, char *err, size_t errlen)
 /* Apply one ledger operation as delivered (or replayed). */
 static void apply_op(uint32_t nodeid, uint32_t pid, struct clh_msg *m, bool answer)
 {
+	G.gen++;
 	if (m->kind == CLH_M_RESERVE) {
 		struct hr_verdict v;
 		m->u.res.origin = nodeid;
@@ -445,6 +456,7 @@ static void send_sync(void)
 		return;
 	m->kind = CLH_M_SYNC;
 	m->u.sync.k = G.epoch_ops;
+	m->u.sync.gen = G.gen;
 	m->u.sync.nresv = G.st.nresv;
 	memcpy(m->u.sync.resv, G.st.resv, G.st.nresv * sizeof(G.st.resv[0]));
 	int r = clh_encode(m, &buf, &len);
@@ -459,6 +471,7 @@ static void send_sync(void)
 
 static void adopt_sync(const struct clh_sync *s)
 {
+	G.gen = s->gen;
 	G.st.nresv = s->nresv;
 	memcpy(G.st.resv, s->resv, s->nresv * sizeof(s->resv[0]));
 	for (size_t i = (size_t)s->k; i < G.noplog; i++)
@@ -467,7 +480,52 @@ static void adopt_sync(const struct clh_sync *s)
 		log_info("cluster: reservation ledger synchronized (%zu entries)", G.st.nresv);
 	G.synced = !G.oplog_overflow;
 	G.awaiting_sync = false;
+	G.sync_from = UINT32_MAX;
 	oplog_clear();
+}
+
+static bool is_member(uint32_t nodeid)
+{
+	const struct hr_host *h = hr_state_host(&G.st, nodeid, false);
+	return h && h->member;
+}
+
+/* A report delivered during a sync epoch. Once every member has reported, every node picks the same
+ * sender: the synchronized member with the most advanced ledger (highest generation, then lowest node
+ * id); with none synchronized, the lowest node id, which takes its own ledger. */
+static void sync_heard(const struct hr_report *r)
+{
+	size_t members = 0;
+	bool dup = false;
+	for (size_t i = 0; i < G.nheard; i++)
+		dup |= G.heard[i].nodeid == r->nodeid;
+	if (!dup && G.nheard < HR_HOSTS_MAX && is_member(r->nodeid))
+		G.heard[G.nheard++] = (typeof(G.heard[0])){.nodeid = r->nodeid, .synced = r->synced, .gen = r->ledger_gen};
+	for (size_t i = 0; i < G.st.nhosts; i++)
+		members += G.st.host[i].member;
+	if (G.sync_from != UINT32_MAX || G.nheard < members)
+		return;
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < G.nheard; i++) {
+		const typeof(G.heard[0]) *x = &G.heard[i], *b = best == SIZE_MAX ? NULL : &G.heard[best];
+		if (!b || (x->synced && !b->synced) ||
+		    (x->synced == b->synced && (x->gen > b->gen || (x->gen == b->gen && x->nodeid < b->nodeid))))
+			best = i;
+	}
+	G.sync_from = G.heard[best].nodeid;
+	if (G.sync_from != G.nodeid)
+		return;
+	if (!G.synced) {
+		/* nobody holds a synchronized ledger: ours (with this epoch's operations) is the best there is */
+		for (size_t i = 0; i < G.noplog; i++)
+			apply_op(G.oplog[i].nodeid, G.oplog[i].pid, G.oplog[i].m, false);
+		log_warn("cluster: no member holds a synchronized ledger: taking ours (%zu entries)", G.st.nresv);
+		G.synced = true;
+		for (size_t i = 0; i < G.noplog; i++)
+			free(G.oplog[i].m);
+		G.noplog = 0;
+	}
+	send_sync();
 }
 
 /* --- corosync callbacks --- */
@@ -487,6 +545,8 @@ static void cs_deliver(uint32_t nodeid, uint32_t pid, const void *msg, size_t le
 	case CLH_M_REPORT:
 		m->u.rep.nodeid = nodeid;
 		hr_apply_report(&G.st, &m->u.rep, ev_now_ms());
+		if (G.awaiting_sync)
+			sync_heard(&m->u.rep);
 		after_change();
 		break;
 	case CLH_M_RESERVE:
@@ -512,7 +572,7 @@ static void cs_deliver(uint32_t nodeid, uint32_t pid, const void *msg, size_t le
 		after_change();
 		break;
 	case CLH_M_SYNC:
-		if (G.awaiting_sync)
+		if (G.awaiting_sync && nodeid == G.sync_from)
 			adopt_sync(&m->u.sync);
 		after_change();
 		break;
@@ -520,48 +580,23 @@ static void cs_deliver(uint32_t nodeid, uint32_t pid, const void *msg, size_t le
 	free(m);
 }
 
-static bool in_list(uint32_t x, const uint32_t *a, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] == x)
-			return true;
-	return false;
-}
-
 static void cs_confchg(const uint32_t *members, size_t n, const uint32_t *joined, size_t nj, const uint32_t *left,
 		       size_t nl, void *data)
 {
 	(void)data;
 	(void)left;
+	(void)joined;
 	hr_state_members(&G.st, members, n);
 	log_info("cluster: CPG membership: %zu members, %zu joined, %zu left", n, nj, nl);
-	if (in_list(G.nodeid, joined, nj) && !G.synced && !G.awaiting_sync) {
-		/* our own join: alone (or forming together with everyone) we start with an empty ledger */
-		if (nj == n) {
-			G.synced = true;
-			log_info("cluster: first in the group: starting with an empty reservation ledger");
-		}
-	}
 	if (nj > 0 || G.awaiting_sync) {
-		uint32_t sender = UINT32_MAX;
-		for (size_t i = 0; i < n; i++)
-			if (!in_list(members[i], joined, nj) && members[i] < sender)
-				sender = members[i];
+		/* a sync epoch: every member reports (synced, generation), then the chosen one sends the
+		 * ledger; operations delivered meanwhile are logged for replay after its snapshot */
 		oplog_clear();
-		G.awaiting_sync = sender != UINT32_MAX;
-		if (sender == G.nodeid) {
-			if (!G.synced) {
-				/* every older member is gone: what we hold is the best there is */
-				log_warn("cluster: no synchronized member left to send the ledger: taking ours (%zu entries)",
-					 G.st.nresv);
-				G.synced = true;
-			}
-			send_sync();
-		}
-	}
-	/* new members need everyone's headroom now, not at the next period */
-	if (nj > 0)
+		G.awaiting_sync = true;
+		G.sync_from = UINT32_MAX;
+		G.nheard = 0;
 		sample(true);
+	}
 	after_change();
 }
 
@@ -645,6 +680,7 @@ int clh_init(const struct memopt_config *cfg)
 	G.cfg = cfg;
 	G.pid = (uint32_t)getpid();
 	G.corosync = cfg->cluster.mode == CLUSTER_COROSYNC;
+	G.sync_from = UINT32_MAX;
 	set_name(cfg);
 	hr_state_init(&G.st);
 	if (!registered) {

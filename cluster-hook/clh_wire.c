@@ -91,6 +91,8 @@ int clh_encode(const struct clh_msg *m, char **ret, size_t *ret_len)
 		for (size_t i = 0; i < r->nconsumed; i++)
 			json_object_array_add(c, json_object_new_string(r->consumed[i]));
 		json_object_object_add(o, "consumed", c);
+		json_object_object_add(o, "synced", json_object_new_boolean(r->synced));
+		add_i(o, "gen", (int64_t)r->ledger_gen);
 		break;
 	}
 	case CLH_M_RESERVE: {
@@ -113,6 +115,7 @@ int clh_encode(const struct clh_msg *m, char **ret, size_t *ret_len)
 	case CLH_M_SYNC: {
 		add_s(o, "t", "sync");
 		add_i(o, "k", (int64_t)m->u.sync.k);
+		add_i(o, "gen", (int64_t)m->u.sync.gen);
 		json_object *a = json_object_new_array();
 		for (size_t i = 0; i < m->u.sync.nresv; i++)
 			json_object_array_add(a, resv_json(&m->u.sync.resv[i]));
@@ -261,6 +264,9 @@ static bool dec_report(json_object *o, struct hr_report *r)
 	for (size_t i = 0; i < json_object_array_length(a); i++)
 		if (!a_str(a, i, r->consumed[r->nconsumed++], HR_ID_MAX))
 			return false;
+	if (!g_bool(o, "synced", &r->synced) || !g_int(o, "gen", 0, INT64_MAX, &v))
+		return false;
+	r->ledger_gen = (uint64_t)v;
 	return true;
 }
 
@@ -292,6 +298,9 @@ static bool dec_sync(json_object *o, struct clh_sync *s)
 	if (!g_int(o, "k", 0, INT64_MAX, &v))
 		return false;
 	s->k = (uint64_t)v;
+	if (!g_int(o, "gen", 0, INT64_MAX, &v))
+		return false;
+	s->gen = (uint64_t)v;
 	if (!(a = g_arr(o, "resv", HR_RESV_MAX)))
 		return false;
 	for (size_t i = 0; i < json_object_array_length(a); i++) {

@@ -16,6 +16,7 @@ enum clh_msg_kind { CLH_M_REPORT = 1, CLH_M_RESERVE, CLH_M_RELEASE, CLH_M_SYNC }
 
 struct clh_sync {
 	uint64_t k;                /* ledger operations the sender had delivered since the membership change */
+	uint64_t gen;              /* the sender's ledger generation at k */
 	size_t nresv;
 	struct hr_resv resv[HR_RESV_MAX];
 };

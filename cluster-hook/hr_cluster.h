@@ -37,6 +37,10 @@ struct hr_report {
 	struct hr_vm vm[HR_VMS_MAX];
 	size_t nconsumed;
 	char consumed[HR_CONSUMED_MAX][HR_ID_MAX];
+	/* ledger synchronisation (clh.c): whether the sender's ledger is synchronized, and how many ledger
+	 * operations it has applied in all (the most advanced synchronized ledger is handed to joiners) */
+	bool synced;
+	uint64_t ledger_gen;
 };
 
 struct hr_host {

@@ -9,6 +9,8 @@
 #   5. kill n3's corosync: n3 leaves the others' view after the token timeout; n3 says "cannot say"
 #   6. kill n2's corosync: n1 loses quorum, admit and admit --reserve exit 2
 #   7. restart both: views converge again, the ledger is back on every node, admit exits 0
+#   8. restart n2's memoptd (ledger lost): it gets the ledger from the others
+#   9. the view hook ran on n1 with the view JSON on stdin, argv "view-changed", one run at a time
 # CLUSTER-TIMEOUT: 240
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -36,6 +38,20 @@ headroom_of() { # I HOST -> now_kib of HOST as I sees it
 	cl_ctl "$1" --json cluster | jq -r --arg h "$2" '.hosts[] | select(.name == $h) | .now_kib'
 }
 
+# the hook records argv, its stdin and whether another run overlapped (it sleeps a little)
+cat >"$CW/hook.sh" <<'H'
+#!/bin/sh
+d=$(dirname "$0")
+in=$(cat)
+n=$(printf '%s' "$in" | sed -n 's/.*"local":"\([^"]*\)".*/\1/p')
+if ! mkdir "$d/hook.$n.running" 2>/dev/null; then echo overlap >>"$d/hook.$n.overlap"; fi
+printf '%s %s\n' "$*" "$in" >>"$d/hook.$n.out"
+sleep 0.2
+rmdir "$d/hook.$n.running" 2>/dev/null
+exit 0
+H
+chmod +x "$CW/hook.sh"
+CL_EXTRA_CONF="hook = $CW/hook.sh"
 cl_log "starting ${CL_N} namespaces ($CL_PFX, $CL_NET.0/24), corosync token ${TOKEN} ms, memoptd each"
 cl_up
 
@@ -144,6 +160,22 @@ for i in 1 2 3; do
 done
 check "n3: admit exits 0 again" [ "$(admit_rc 3 admit --mem 1G)" = 0 ]
 check "n2's headroom is 18 GiB (19 - keep1)" [ "$(cl_ctl 2 --json headroom | jq -r .headroom.now_kib)" = $((18 * GIB)) ]
+
+# 8. memoptd restart
+cl_memoptd_stop 2
+cl_memoptd_start 2
+t=$(cl_wait 30 cl_view_ok 2 3) && ok "restarted n2 memoptd sees 3 members after ${t}s" || bad "restarted n2 memoptd did not converge"
+check "restarted n2 memoptd got the ledger (keep1) from the others" \
+	bash -c "$MEMOPTCTL --socket $CW/n2/sock --json cluster | jq -e '[.reservations[].id] == [\"keep1\"]' >/dev/null"
+
+# 9. the hook, on n1 (every node runs its own)
+sleep 0.5
+H1=$CW/hook.n1.out
+check "n1's hook ran with argv view-changed and the view JSON on stdin ($(grep -c . "$H1") runs)" \
+	bash -c "sed -n 's/^view-changed //p' '$H1' | jq -s -e 'length > 3 and all(.[]; .local == \"n1\")' >/dev/null"
+check "a hook run on n1 saw 3 fresh hosts" bash -c "sed -n 's/^view-changed //p' '$H1' | jq -s -e 'any(.[]; [.hosts[] | select(.fresh)] | length == 3)' >/dev/null"
+check "a hook run on n1 saw the quorum loss" bash -c "sed -n 's/^view-changed //p' '$H1' | jq -s -e 'any(.[]; .quorate == false and .synced == true)' >/dev/null"
+check "never two runs of n1's hook at once (n2's memoptd restart kills its hook, so only n1)" test ! -e "$CW/hook.n1.overlap"
 
 for i in 1 2 3; do
 	if grep -E "ERROR|AddressSanitizer|runtime error" "$CW/n$i/memoptd.log" >/dev/null; then
