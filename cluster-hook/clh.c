@@ -279,7 +279,10 @@ static void sample(bool force)
 	G.last = r;
 	G.have_last = true;
 	G.last_sent_mono = now;
-	clh_hook_pacemaker(G.cfg, G.name, &r.h);
+	uint64_t vms = 0;
+	for (size_t i = 0; i < r.nvms; i++)
+		vms += r.vm[i].cur_kib;
+	clh_hook_pacemaker(G.cfg, G.name, &r.h, vms);
 	if (!G.corosync)
 		after_change();
 }

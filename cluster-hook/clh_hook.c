@@ -39,6 +39,9 @@ static struct runner PM = {.what = "pacemaker", .pidfd = -1, .in_fd = -1};
 static struct clh_view_sum last_sum;
 static bool have_sum;
 static int64_t pm_last_mib = -1;
+static uint64_t pm_retry_ms;  /* after a failure: not before this (monotonic) */
+static unsigned pm_failures;  /* in a row; only the first is a warning */
+#define PM_RETRY_MS 5000
 static const struct memopt_config *hook_cfg;
 static char pm_node[HR_NAME_MAX];
 
@@ -59,6 +62,22 @@ static void in_close(struct runner *r)
 static void finished(struct runner *r, int status)
 {
 	uint64_t took = ev_now_ms() - r->started_ms;
+	bool ok = !r->killed && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (r == &PM) {
+		/* Pacemaker not up yet (or down): write again in a while, warning once per outage */
+		if (ok) {
+			if (pm_failures)
+				log_notice("cluster: pacemaker: utilization written again after %u failed attempts", pm_failures);
+			pm_failures = 0;
+		} else {
+			pm_last_mib = -1;
+			pm_retry_ms = ev_now_ms() + PM_RETRY_MS;
+			if (pm_failures++ > 0) {
+				log_debug("cluster: pacemaker: crm_attribute failed again (status %d)", status);
+				goto done;
+			}
+		}
+	}
 	if (r->killed)
 		log_warn("cluster: %s killed after %" PRIu64 " ms ([cluster] hook_timeout)", r->what, took);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -67,6 +86,7 @@ static void finished(struct runner *r, int status)
 		log_warn("cluster: %s failed with exit status %d after %" PRIu64 " ms", r->what, WEXITSTATUS(status), took);
 	else if (WIFSIGNALED(status))
 		log_warn("cluster: %s died of signal %d after %" PRIu64 " ms", r->what, WTERMSIG(status), took);
+done:
 	if (r->timer > 0)
 		ev_cancel_timeout(r->timer);
 	r->timer = 0;
@@ -268,11 +288,13 @@ void clh_hook_check(const struct memopt_config *cfg)
 	run_hook_now();
 }
 
-void clh_hook_pacemaker(const struct memopt_config *cfg, const char *node, const struct hr_headroom *h)
+void clh_hook_pacemaker(const struct memopt_config *cfg, const char *node, const struct hr_headroom *h,
+			uint64_t vms_kib)
 {
-	if (!cfg->cluster.pacemaker || !h->valid || PM.pid > 0)
+	if (!cfg->cluster.pacemaker || !h->valid || PM.pid > 0 || ev_now_ms() < pm_retry_ms)
 		return;
-	int64_t mib = h->now_kib > 0 ? h->now_kib / 1024 : 0;
+	int64_t cap = h->now_kib + (int64_t)(vms_kib < (1ull << 50) ? vms_kib : 0);
+	int64_t mib = cap > 0 ? cap / 1024 : 0;
 	if (pm_last_mib >= 0 && (uint64_t)((mib > pm_last_mib ? mib - pm_last_mib : pm_last_mib - mib) * 1024) <
 				    cfg->cluster.report_change_kib)
 		return;
@@ -289,14 +311,17 @@ void clh_hook_pacemaker(const struct memopt_config *cfg, const char *node, const
 		return;
 	}
 	pm_last_mib = mib;
-	dlog_record("cluster", false, "headroom changed", "pacemaker: utilization memory=%" PRId64 " MiB on node %s",
-		    mib, node);
+	dlog_record("cluster", false, "headroom changed",
+		    "pacemaker: utilization memory=%" PRId64 " MiB on node %s (headroom %" PRId64 " + running VMs %" PRIu64
+		    " MiB)", mib, node, h->now_kib / 1024, vms_kib / 1024);
 }
 
 void clh_hook_init(void)
 {
 	have_sum = false;
 	pm_last_mib = -1;
+	pm_retry_ms = 0;
+	pm_failures = 0;
 }
 
 static void stop_runner(struct runner *r)

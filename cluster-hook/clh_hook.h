@@ -19,9 +19,12 @@ void clh_hook_fini(void);
 /* Compare the view with the one last handed to the hook; run the hook when the membership, quorum,
  * sync state or the reservations changed, or a host's headroom moved by [cluster] hook_change. */
 void clh_hook_check(const struct memopt_config *cfg);
-/* Pacemaker adapter: set this node's utilization "memory" (MiB, never negative) when it changed by
- * [cluster] report_change. No-op unless [cluster] pacemaker = yes. */
-void clh_hook_pacemaker(const struct memopt_config *cfg, const char *node, const struct hr_headroom *h);
+/* Pacemaker adapter: set this node's utilization "memory" to its capacity for VMs in MiB: headroom now
+ * plus what the VMs running here hold now (vms_kib), because Pacemaker subtracts the utilization of
+ * the resources it runs on a node itself; publishing bare headroom would count running VMs twice and
+ * push them away. Written when it changed by [cluster] report_change. No-op unless pacemaker = yes. */
+void clh_hook_pacemaker(const struct memopt_config *cfg, const char *node, const struct hr_headroom *h,
+			uint64_t vms_kib);
 
 /* Pure: is the change from view a to view b significant? Views are summaries: */
 struct clh_view_sum {

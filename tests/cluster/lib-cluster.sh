@@ -143,6 +143,37 @@ cl_memoptd_stop() {
 	rm -f "$f"
 }
 
+# cl_pcmk_start I: Pacemaker on host I, on top of its corosync. Its state directories are compiled in
+# (/var/lib/pacemaker, /var/log/pacemaker), so they are bind-mounted per host, like /run.
+cl_pcmk_start() {
+	local i=$1 d=$CW/n$1/pcmk
+	mkdir -p "$d/lib/cib" "$d/lib/pengine" "$d/lib/blackbox" "$d/lib/cores" "$d/log" "$d/run"
+	chown -R hacluster:haclient "$d/lib" "$d/log"
+	setsid ip netns exec "$CL_PFX-n$i" sh -c "mount --bind '$d/lib' /var/lib/pacemaker && mount --bind '$d/log' /var/log/pacemaker && mount --bind '$d/run' /run && exec pacemakerd -f" \
+		>"$d/stdout.log" 2>&1 </dev/null &
+	echo $! >"$d/pacemakerd.pid"
+	disown $!
+}
+
+# cl_pcmk_stop I: SIGTERM pacemakerd (it stops its daemons), then SIGKILL whatever of its children
+# (found by parent PID, i.e. started by us) is still there.
+cl_pcmk_stop() {
+	local f=$CW/n$1/pcmk/pacemakerd.pid p kids k
+	[ -f "$f" ] || return 0
+	p=$(cat "$f")
+	kids=$(awk -v pp="$p" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
+	kill -TERM "$p" 2>/dev/null
+	timeout 60 tail --pid="$p" -s 0.2 -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null
+	for k in $kids; do kill -KILL "$k" 2>/dev/null; done
+	rm -f "$f"
+}
+
+cl_pcmk() { # I ARGS...: a Pacemaker tool run on host I
+	local i=$1
+	shift
+	ip netns exec "$CL_PFX-n$i" "$@"
+}
+
 cl_ctl() {
 	local i=$1
 	shift
@@ -188,6 +219,9 @@ cl_cleanup() {
 	local i
 	for i in $(seq 1 "$CL_N"); do
 		cl_memoptd_stop "$i"
+		cl_pcmk_stop "$i"
+	done
+	for i in $(seq 1 "$CL_N"); do
 		cl_cs_kill "$i"
 	done
 	for i in $(seq 1 "$CL_N"); do
