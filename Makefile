@@ -1,7 +1,7 @@
 # memopt - host memory optimizer for KVM hypervisors. One Makefile, pkg-config for every library.
 #
 #   make                 memoptd and memoptctl (and the test tools)
-#   make check           every test tier this machine can run (unit, then integration as root)
+#   make check           every test tier this machine can run (unit, then integration and cluster as root)
 #   make check-unit      cmocka unit tests only
 #   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
 #   make check-e2e       real libvirtd + QEMU guests (root): balloon end to end
@@ -97,7 +97,7 @@ $(B)/tests/%: tests/unit/%.c $(LIBMEMOPT) $(DAEMON_OBJS)
 	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
 	  $(LIBMEMOPT) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-check: check-unit check-integration
+check: check-unit check-integration check-cluster
 
 check-unit: $(UNITS)
 	@tests/run-unit.sh $(UNITS)

@@ -334,6 +334,8 @@ static int verb_admit(struct ctx *ctx, int argc, char **argv)
 			json_object_object_add(args, "ttl_ms", json_object_new_int64((int64_t)ctx->ttl_ms));
 	}
 	int r = call(ctx, ctx->reserve ? "reserve" : "admit", args, &res);
+	if (r == EXIT_PERMISSION)
+		return r; /* not "cannot say": the caller may not reserve at all */
 	if (r != EXIT_OK)
 		return 2;
 	int64_t code = 2;
@@ -472,7 +474,8 @@ static void usage(FILE *out)
 		"  3  memoptd is not running (no socket, or nobody listening)\n"
 		"  4  permission denied (command changes the host: root or the admin group only)\n"
 		"  5  protocol error or timeout\n"
-		"  admit only: 0 admit, 1 refuse, 2 cannot say (stale data, no quorum, no daemon, usage)\n",
+		"  admit only: 0 admit, 1 refuse, 2 cannot say (stale data, no quorum, no daemon, usage),\n"
+		"             4 permission denied (--reserve needs root or the admin group)\n",
 		MEMOPT_DEFAULT_SOCKET, DEFAULT_TIMEOUT_MS);
 }
 
