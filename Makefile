@@ -1,12 +1,14 @@
 # memopt - host memory optimizer for KVM hypervisors. One Makefile, pkg-config for every library.
 #
 #   make                 memoptd and memoptctl (and the test tools)
-#   make check           every test tier this machine can run (unit, then integration as root)
+#   make check           every test tier this machine can run (unit, then integration and cluster as root)
 #   make check-unit      cmocka unit tests only
 #   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
 #   make check-e2e       real libvirtd + QEMU guests (root): balloon end to end
+#   make check-cluster   3 corosync nodes in network namespaces (root): headroom, admission, failover
+#   make bench-cluster   admission latency, view propagation, ordered reservations/s (root)
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
-#   make bench           every benchmark: bench-ksm, then bench-balloon
+#   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster
 #   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
 #   make install DESTDIR= PREFIX=/usr
@@ -29,6 +31,13 @@ SANITIZE ?=
 PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# corosync (CPG + votequorum) is optional at build time: without it cluster-hook/clh_cs.c builds as a
+# stub and [cluster] mode = corosync reports that memoptd was built without it.
+CS_PKGS := libcpg libvotequorum
+ifeq ($(shell pkg-config --exists $(CS_PKGS) && echo yes),yes)
+PKG_CFLAGS += $(shell pkg-config --cflags $(CS_PKGS)) -DHAVE_COROSYNC=1
+PKG_LIBS += $(shell pkg-config --libs $(CS_PKGS))
+endif
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -59,7 +68,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-bench-tools check-integration check-e2e asan bench bench-ksm bench-balloon install clean format
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster asan bench bench-ksm bench-balloon bench-cluster install clean format
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -90,7 +99,7 @@ $(B)/tests/%: tests/unit/%.c $(LIBMEMOPT) $(DAEMON_OBJS)
 	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
 	  $(LIBMEMOPT) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-check: check-unit check-bench-tools check-integration
+check: check-unit check-bench-tools check-integration check-cluster
 
 # The benchmarks' baselines are code too: the Proxmox-rule re-implementation against Proxmox's own cases.
 check-bench-tools:
@@ -106,17 +115,25 @@ check-integration: all
 check-e2e: all
 	@B=$(B) tests/e2e/run-e2e.sh
 
+# 3 network namespaces, one corosync + one memoptd each (root; scripts/install-deps.sh cluster).
+check-cluster: all
+	@B=$(B) tests/cluster/run-cluster.sh
+
 asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))
 	$(MAKE) B=build-asan SANITIZE=address,undefined check
 
-bench: bench-ksm bench-balloon
+bench: bench-ksm bench-balloon bench-cluster
 
 bench-ksm: all
 	@B=$(B) bench/ksm-bench.sh
 
 bench-balloon: all
 	@B=$(B) bench/balloon-bench.sh
+
+# Admission latency, view propagation, ordered reservations/s on the 3-namespace cluster (root).
+bench-cluster: all
+	@B=$(B) bench/cluster-bench.sh
 
 install: $(B)/memoptd $(B)/memoptctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/memopt $(DESTDIR)$(DOCDIR)

@@ -14,6 +14,7 @@
 #include "common/units.h"
 #include "render.h"
 #include "views.h"
+#include "views_cluster.h"
 
 #include "../common/version.h"
 #define DEFAULT_TIMEOUT_MS 5000
@@ -37,6 +38,11 @@ struct ctx {
 	bool have_since, have_limit;
 	uint64_t since;
 	uint64_t limit;
+	/* cluster verbs (headroom, admit, place, ...) */
+	bool cluster_opts; /* any of the options below was given */
+	bool explain, hugepages, one_node;
+	uint64_t mem_kib, min_kib, ttl_ms;
+	const char *reserve, *target, *exclude, *host;
 };
 
 struct verb {
@@ -264,6 +270,156 @@ static int verb_balloon(struct ctx *ctx, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* --- cluster-hook verbs --- */
+
+static json_object *request_args(const struct ctx *ctx)
+{
+	json_object *a = json_object_new_object();
+	if (!a)
+		return NULL;
+	json_object_object_add(a, "mem", json_object_new_int64((int64_t)ctx->mem_kib));
+	if (ctx->min_kib)
+		json_object_object_add(a, "min", json_object_new_int64((int64_t)ctx->min_kib));
+	if (ctx->hugepages)
+		json_object_object_add(a, "hugepages", json_object_new_boolean(true));
+	if (ctx->one_node)
+		json_object_object_add(a, "one_node", json_object_new_boolean(true));
+	return a;
+}
+
+static int verb_headroom(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	json_object *args = NULL;
+	if (ctx->host) {
+		args = json_object_new_object();
+		if (!args)
+			return EXIT_PROTOCOL;
+		json_object_object_add(args, "host", json_object_new_string(ctx->host));
+	}
+	int r = call(ctx, "headroom", args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_headroom(res, ctx->explain, stdout);
+	return EXIT_OK;
+}
+
+/* admit: exit 0 admit, 1 refuse, 2 cannot say (also: no daemon, an error, or a usage error). */
+static int verb_admit(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	if (!ctx->mem_kib) {
+		fprintf(stderr, "memoptctl: admit needs --mem SIZE\n");
+		return EXIT_USAGE;
+	}
+	if (ctx->ttl_ms && !ctx->reserve) {
+		fprintf(stderr, "memoptctl: --ttl only applies with --reserve ID\n");
+		return EXIT_USAGE;
+	}
+	json_object *args = request_args(ctx);
+	if (!args)
+		return 2;
+	if (ctx->target)
+		json_object_object_add(args, "target", json_object_new_string(ctx->target));
+	if (ctx->reserve) {
+		json_object_object_add(args, "id", json_object_new_string(ctx->reserve));
+		if (ctx->ttl_ms)
+			json_object_object_add(args, "ttl_ms", json_object_new_int64((int64_t)ctx->ttl_ms));
+	}
+	int r = call(ctx, ctx->reserve ? "reserve" : "admit", args, &res);
+	if (r == EXIT_PERMISSION)
+		return r; /* not "cannot say": the caller may not reserve at all */
+	if (r != EXIT_OK)
+		return 2;
+	int64_t code = 2;
+	if (!jv_get_int(res, "code", &code) || code < 0 || code > 2)
+		code = 2;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_admit(res, code == 0 ? stdout : stderr);
+	return (int)code;
+}
+
+static int verb_release(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	_cleanup_json_ json_object *res = NULL;
+	json_object *args = json_object_new_object();
+	if (!args)
+		return EXIT_PROTOCOL;
+	json_object_object_add(args, "id", json_object_new_string(argv[0]));
+	int r = call(ctx, "release", args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		printf("reservation %s: %s\n", jv_str(res, "reservation"), jv_str(res, "result"));
+	return EXIT_OK;
+}
+
+static int verb_place(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	if (!ctx->mem_kib) {
+		fprintf(stderr, "memoptctl: place needs --mem SIZE\n");
+		return EXIT_USAGE;
+	}
+	json_object *args = request_args(ctx);
+	if (!args)
+		return EXIT_PROTOCOL;
+	if (ctx->exclude)
+		json_object_object_add(args, "exclude", json_object_new_string(ctx->exclude));
+	int r = call(ctx, "place", args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_place(res, stdout);
+	return EXIT_OK;
+}
+
+static int verb_failover(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "failover-plan", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_failover(res, stdout);
+	return EXIT_OK;
+}
+
+static int verb_cluster(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "cluster", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_cluster(res, stdout);
+	return EXIT_OK;
+}
+
 static const struct verb verbs[] = {
     {"status", 0, 0, verb_status, "daemon version, uptime, configuration, host memory and modules (default)"},
     {"ksm", 0, 0, verb_ksm, "KSM controller state, sharing, ksmd cost, knobs and per-VM savings"},
@@ -271,6 +427,13 @@ static const struct verb verbs[] = {
     {"guests", 0, 0, verb_guests, "per VM balloon size, floor, max, guest memory signals, KSM savings, last decision"},
     {"balloon", 2, 3, verb_balloon,
      "set NAME SIZE: pin a VM's balloon at SIZE (floor..max); release NAME: give it back to memoptd"},
+    {"headroom", 0, 0, verb_headroom, "memory a new VM can get now, after reclaim, per NUMA node, hugepages [--explain] [--host NAME]"},
+    {"admit", 0, 0, verb_admit,
+     "--mem SIZE [--min SIZE] [--hugepages] [--one-node] [--target HOST] [--reserve ID [--ttl 120s]]: exit 0 admit, 1 refuse, 2 cannot say"},
+    {"release", 1, 1, verb_release, "ID: drop a reservation made with admit --reserve"},
+    {"place", 0, 0, verb_place, "--mem SIZE [--min SIZE] [--hugepages] [--one-node] [--exclude HOST]: ranked target hosts"},
+    {"failover-plan", 0, 0, verb_failover, "whether each host's VMs fit on the others right now, and where (N+1)"},
+    {"cluster", 0, 0, verb_cluster, "the cluster view: members, headroom, reservations, quorum"},
     {"help", 0, 0, verb_help, "the commands this memoptd accepts, and which ones change the host"},
 };
 
@@ -282,7 +445,7 @@ static void usage(FILE *out)
 		     "\n"
 		     "Verbs:\n");
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-		fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].help);
+		fprintf(out, "  %-13s %s\n", verbs[i].name, verbs[i].help);
 	fprintf(out,
 		"\n"
 		"Options:\n"
@@ -291,6 +454,16 @@ static void usage(FILE *out)
 		"  --timeout MS    give up after MS milliseconds (default %d; \"2s\" also accepted)\n"
 		"  --since SEQ     log: only decisions after sequence number SEQ\n"
 		"  --limit N       log: at most the N newest decisions\n"
+		"  --mem SIZE      admit/place: what the VM may grow to (16G, 16384M)\n"
+		"  --min SIZE      admit/place: what it needs to start (its balloon floor)\n"
+		"  --hugepages     admit/place: the VM is hugepage-backed (only the pool counts)\n"
+		"  --one-node      admit/place: it must fit in one NUMA node\n"
+		"  --target HOST   admit: the host to admit on (default this one)\n"
+		"  --reserve ID    admit: hold the memory as reservation ID (libvirt name or UUID)\n"
+		"  --ttl DURATION  admit --reserve: how long the reservation lives (default [cluster] default_ttl)\n"
+		"  --exclude HOST  place: leave this host out\n"
+		"  --host NAME     headroom: another host of the cluster view\n"
+		"  --explain       headroom: every term of the model\n"
 		"  -h, --help      show this help\n"
 		"  --version       show the version\n"
 		"\n"
@@ -300,7 +473,9 @@ static void usage(FILE *out)
 		"  2  usage error\n"
 		"  3  memoptd is not running (no socket, or nobody listening)\n"
 		"  4  permission denied (command changes the host: root or the admin group only)\n"
-		"  5  protocol error or timeout\n",
+		"  5  protocol error or timeout\n"
+		"  admit only: 0 admit, 1 refuse, 2 cannot say (stale data, no quorum, no daemon, usage),\n"
+		"             4 permission denied (--reserve needs root or the admin group)\n",
 		MEMOPT_DEFAULT_SOCKET, DEFAULT_TIMEOUT_MS);
 }
 
@@ -327,7 +502,42 @@ enum {
 	ARG_SINCE,
 	ARG_LIMIT,
 	ARG_VERSION,
+	ARG_MEM,
+	ARG_MIN,
+	ARG_HUGEPAGES,
+	ARG_ONE_NODE,
+	ARG_RESERVE,
+	ARG_TTL,
+	ARG_TARGET,
+	ARG_EXCLUDE,
+	ARG_HOST,
+	ARG_EXPLAIN,
 };
+
+static int parse_size_opt(const char *name, const char *v, uint64_t *ret)
+{
+	if (unit_parse_size_kib(v, ret) < 0 || *ret == 0) {
+		fprintf(stderr, "memoptctl: invalid %s '%s': expected e.g. 16G, 1536M or 1048576k\n", name, rd_safe(v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A name given to the cluster commands: 1..63 printable characters, no blanks. */
+static int name_opt(const char *name, const char *v, const char **ret)
+{
+	size_t n = strlen(v);
+	bool ok = n > 0 && n < 64;
+	for (const char *p = v; ok && *p; p++)
+		ok = (unsigned char)*p > 0x20 && *p != 0x7f;
+	if (!ok) {
+		fprintf(stderr, "memoptctl: invalid %s '%s': 1..63 printable characters without blanks\n", name,
+			rd_safe(v));
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
 
 static int parse_argv(int argc, char **argv, struct ctx *ctx)
 {
@@ -339,6 +549,16 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
 	    {"since", required_argument, NULL, ARG_SINCE},
 	    {"limit", required_argument, NULL, ARG_LIMIT},
+	    {"mem", required_argument, NULL, ARG_MEM},
+	    {"min", required_argument, NULL, ARG_MIN},
+	    {"hugepages", no_argument, NULL, ARG_HUGEPAGES},
+	    {"one-node", no_argument, NULL, ARG_ONE_NODE},
+	    {"reserve", required_argument, NULL, ARG_RESERVE},
+	    {"ttl", required_argument, NULL, ARG_TTL},
+	    {"target", required_argument, NULL, ARG_TARGET},
+	    {"exclude", required_argument, NULL, ARG_EXCLUDE},
+	    {"host", required_argument, NULL, ARG_HOST},
+	    {"explain", no_argument, NULL, ARG_EXPLAIN},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -387,6 +607,39 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 				return -EINVAL;
 			}
 			ctx->have_limit = true;
+			break;
+		case ARG_MEM:
+		case ARG_MIN:
+			if (parse_size_opt(c == ARG_MEM ? "--mem" : "--min", optarg, c == ARG_MEM ? &ctx->mem_kib : &ctx->min_kib) < 0)
+				return -EINVAL;
+			ctx->cluster_opts = true;
+			break;
+		case ARG_HUGEPAGES:
+			ctx->hugepages = ctx->cluster_opts = true;
+			break;
+		case ARG_ONE_NODE:
+			ctx->one_node = ctx->cluster_opts = true;
+			break;
+		case ARG_EXPLAIN:
+			ctx->explain = ctx->cluster_opts = true;
+			break;
+		case ARG_TTL:
+			if (unit_parse_duration_ms(optarg, &ctx->ttl_ms) < 0 || ctx->ttl_ms < 1000) {
+				fprintf(stderr, "memoptctl: invalid --ttl '%s': expected a duration of at least 1s (120s, 5m)\n",
+					rd_safe(optarg));
+				return -EINVAL;
+			}
+			ctx->cluster_opts = true;
+			break;
+		case ARG_RESERVE:
+		case ARG_TARGET:
+		case ARG_EXCLUDE:
+		case ARG_HOST:
+			if (name_opt(c == ARG_RESERVE ? "--reserve" : c == ARG_TARGET ? "--target" : c == ARG_EXCLUDE ? "--exclude" : "--host",
+				     optarg,
+				     c == ARG_RESERVE ? &ctx->reserve : c == ARG_TARGET ? &ctx->target : c == ARG_EXCLUDE ? &ctx->exclude : &ctx->host) < 0)
+				return -EINVAL;
+			ctx->cluster_opts = true;
 			break;
 		case '?':
 		default:
@@ -438,6 +691,18 @@ int main(int argc, char **argv)
 	if ((ctx.have_since || ctx.have_limit) && verb->run != verb_log) {
 		fprintf(stderr, "memoptctl: --since and --limit only apply to 'log'\n");
 		return EXIT_USAGE;
+	}
+	if (ctx.cluster_opts) {
+		bool req = verb->run == verb_admit || verb->run == verb_place;
+		const char *bad = (ctx.mem_kib || ctx.min_kib || ctx.hugepages || ctx.one_node) && !req ? "--mem, --min, --hugepages and --one-node apply to 'admit' and 'place'"
+				  : (ctx.reserve || ctx.target || ctx.ttl_ms) && verb->run != verb_admit ? "--reserve, --target and --ttl apply to 'admit'"
+				  : ctx.exclude && verb->run != verb_place				 ? "--exclude applies to 'place'"
+				  : (ctx.host || ctx.explain) && verb->run != verb_headroom		 ? "--host and --explain apply to 'headroom'"
+																   : NULL;
+		if (bad) {
+			fprintf(stderr, "memoptctl: %s\n", bad);
+			return EXIT_USAGE;
+		}
 	}
 	return verb->run(&ctx, nargs, argv + (optind < argc ? optind + 1 : argc));
 }

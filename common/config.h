@@ -90,12 +90,35 @@ struct cfg_balloon {
 	struct cfg_vm_rule vm[CFG_VM_MAX];
 };
 
+enum cluster_mode { CLUSTER_STANDALONE, CLUSTER_COROSYNC };
+
+/* [cluster]: headroom model, admission, and the corosync cluster view (cluster-hook/). */
+struct cfg_cluster {
+	int mode;                       /* enum cluster_mode */
+	char group[64];                 /* CPG group name */
+	char node_name[64];             /* "auto" = the host name */
+	struct msize host_reserve;      /* kept for the host: size, or percent of MemTotal */
+	uint32_t ksm_unshare_risk_ppm;  /* share of KSM savings counted as at risk */
+	uint64_t sample_interval_ms;    /* how often the local headroom is read */
+	uint64_t report_interval_ms;    /* a report is multicast at least this often */
+	uint64_t report_change_kib;     /* ... and at once when now/reclaimable moved by this much */
+	uint64_t peer_expiry_ms;        /* a report older than this is stale: "cannot say" */
+	uint64_t reserve_timeout_ms;    /* how long admit --reserve waits for its message in order */
+	uint64_t default_ttl_ms, max_ttl_ms;
+	char hook[CFG_PATH_MAX];        /* "" = none; run with the view JSON on stdin */
+	uint64_t hook_timeout_ms;
+	uint64_t hook_change_kib;       /* a host's headroom change that counts as significant */
+	bool pacemaker;                 /* keep the node's utilization attribute "memory" at our headroom */
+	char crm_attribute[CFG_PATH_MAX];
+};
+
 struct memopt_config {
 	char path[CFG_PATH_MAX];        /* file it came from, "" for built-in defaults */
 	struct cfg_daemon daemon;
 	struct cfg_ksm ksm;
 	struct cfg_balloon balloon;
-	/* later sections (host, cluster) are added here */
+	struct cfg_cluster cluster;
+	/* later sections (host) are added here */
 };
 
 /* Fill built-in defaults. */

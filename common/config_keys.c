@@ -29,6 +29,11 @@ static const struct cfg_name rate_names[] = {
 static const struct cfg_name smart_scan_names[] = {
     {"auto", TRI_AUTO}, {"yes", TRI_YES}, {"no", TRI_NO}, {"keep", TRI_KEEP}, {NULL, 0},
 };
+static const struct cfg_name cluster_mode_names[] = {
+    {"standalone", CLUSTER_STANDALONE},
+    {"corosync", CLUSTER_COROSYNC},
+    {NULL, 0},
+};
 static const struct cfg_name keep_yes_no_names[] = {
     {"keep", TRI_KEEP},
     {"yes", TRI_YES},
@@ -41,6 +46,8 @@ static const struct cfg_name keep_yes_no_names[] = {
 #define DS(f) sizeof(((struct memopt_config *)0)->daemon.f)
 #define B(f) offsetof(struct memopt_config, balloon.f)
 #define BS(f) sizeof(((struct memopt_config *)0)->balloon.f)
+#define C(f) offsetof(struct memopt_config, cluster.f)
+#define CS(f) sizeof(((struct memopt_config *)0)->cluster.f)
 #define SEC(n) ((uint64_t)(n)*1000)
 #define PCT(n) ((uint64_t)(n)*10000)
 
@@ -134,10 +141,44 @@ const struct cfg_key cfg_keys[] = {
      "balloon changes per cycle, all guests together"},
     {"balloon", "grow_hold", CT_DURATION, B(grow_hold_ms), 0, 0, SEC(3600), NULL,
      "a guest grown for its own pressure is not shrunk for this long"},
+
+    {"cluster", "mode", CT_ENUM, C(mode), 0, 0, 0, cluster_mode_names,
+     "standalone = answer for this host only; corosync = join the CPG group and share headroom"},
+    {"cluster", "group", CT_STRING, C(group), CS(group), 0, 0, NULL, "corosync CPG group name"},
+    {"cluster", "node_name", CT_STRING, C(node_name), CS(node_name), 0, 0, NULL,
+     "this host's name in the cluster view; auto = the host name"},
+    {"cluster", "host_reserve", CT_MSIZE, C(host_reserve), 0, 0, 0, NULL,
+     "memory kept for the host itself (size, or percent of MemTotal)"},
+    {"cluster", "ksm_unshare_risk", CT_PERCENT, C(ksm_unshare_risk_ppm), 0, PCT(0), PCT(100), NULL,
+     "share of what KSM saves counted as at risk of unsharing"},
+    {"cluster", "sample_interval", CT_DURATION, C(sample_interval_ms), 0, 100, SEC(60), NULL,
+     "how often the local headroom is read"},
+    {"cluster", "report_interval", CT_DURATION, C(report_interval_ms), 0, 500, SEC(600), NULL,
+     "headroom is multicast at least this often"},
+    {"cluster", "report_change", CT_SIZE, C(report_change_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "headroom is multicast at once when it moved by this much"},
+    {"cluster", "peer_expiry", CT_DURATION, C(peer_expiry_ms), 0, SEC(1), SEC(3600), NULL,
+     "a host's report older than this is stale: admission says cannot say"},
+    {"cluster", "reserve_timeout", CT_DURATION, C(reserve_timeout_ms), 0, 100, SEC(60), NULL,
+     "how long admit --reserve waits for its message to come back in order"},
+    {"cluster", "default_ttl", CT_DURATION, C(default_ttl_ms), 0, SEC(1), SEC(86400), NULL,
+     "reservation lifetime when admit --reserve has no --ttl"},
+    {"cluster", "max_ttl", CT_DURATION, C(max_ttl_ms), 0, SEC(1), SEC(86400), NULL,
+     "longest reservation lifetime accepted"},
+    {"cluster", "hook", CT_PATH_OPT, C(hook), CS(hook), 0, 0, NULL,
+     "program run (no shell) with the cluster view JSON on stdin on each significant change; none = off"},
+    {"cluster", "hook_timeout", CT_DURATION, C(hook_timeout_ms), 0, 100, SEC(600), NULL,
+     "a hook still running after this is killed"},
+    {"cluster", "hook_change", CT_SIZE, C(hook_change_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
+     "a host's headroom change that counts as significant for the hook"},
+    {"cluster", "pacemaker", CT_BOOL, C(pacemaker), 0, 0, 0, NULL,
+     "keep this node's Pacemaker utilization attribute memory (MiB) at its headroom"},
+    {"cluster", "crm_attribute", CT_PATH, C(crm_attribute), CS(crm_attribute), 0, 0, NULL,
+     "crm_attribute program for the Pacemaker adapter"},
 };
 const size_t cfg_nkeys = ELEMENTSOF(cfg_keys);
 
-const char *const cfg_sections[] = {"daemon", "ksm", "balloon"};
+const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "cluster"};
 const size_t cfg_nsections = ELEMENTSOF(cfg_sections);
 
 #define V(f) offsetof(struct cfg_vm_rule, f)
@@ -209,6 +250,24 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->balloon.max_sets_per_cycle = 8;
 	cfg->balloon.grow_hold_ms = 60000;
 	cfg->balloon.nvm = 0;
+
+	cfg->cluster.mode = CLUSTER_STANDALONE;
+	snprintf(cfg->cluster.group, sizeof(cfg->cluster.group), "memopt");
+	snprintf(cfg->cluster.node_name, sizeof(cfg->cluster.node_name), "auto");
+	cfg->cluster.host_reserve = (struct msize){.kib = 1024 * 1024};
+	cfg->cluster.ksm_unshare_risk_ppm = 250000;
+	cfg->cluster.sample_interval_ms = 500;
+	cfg->cluster.report_interval_ms = 5000;
+	cfg->cluster.report_change_kib = 64 * 1024;
+	cfg->cluster.peer_expiry_ms = 15000;
+	cfg->cluster.reserve_timeout_ms = 2000;
+	cfg->cluster.default_ttl_ms = 120000;
+	cfg->cluster.max_ttl_ms = 3600000;
+	cfg->cluster.hook[0] = '\0';
+	cfg->cluster.hook_timeout_ms = 10000;
+	cfg->cluster.hook_change_kib = 512 * 1024;
+	cfg->cluster.pacemaker = false;
+	snprintf(cfg->cluster.crm_attribute, sizeof(cfg->cluster.crm_attribute), "/usr/sbin/crm_attribute");
 }
 
 static int validate_ksm(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
@@ -301,6 +360,31 @@ static int validate_balloon(const struct memopt_config *cfg, const char *name, c
 	return 0;
 }
 
+static int validate_cluster(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
+{
+	const struct cfg_cluster *c = &cfg->cluster;
+	char a[64], b[64];
+
+	if (c->default_ttl_ms > c->max_ttl_ms) {
+		snprintf(err, errlen, "%s: [cluster] default_ttl (%s) must not be above max_ttl (%s)", name,
+			 unit_format_duration(c->default_ttl_ms, a, sizeof(a)),
+			 unit_format_duration(c->max_ttl_ms, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (c->peer_expiry_ms <= c->report_interval_ms) {
+		snprintf(err, errlen, "%s: [cluster] peer_expiry (%s) must be above report_interval (%s)", name,
+			 unit_format_duration(c->peer_expiry_ms, a, sizeof(a)),
+			 unit_format_duration(c->report_interval_ms, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (c->host_reserve.is_percent && c->host_reserve.ppm > 1000000) {
+		snprintf(err, errlen, "%s: [cluster] host_reserve: value '%s' out of range", name,
+			 unit_format_msize(&c->host_reserve, a, sizeof(a)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Sections are checked in the order of cfg_sections[]; a new section adds its keys to cfg_keys[], its name
  * to cfg_sections[], its defaults to cfg_defaults() and its cross-checks here. */
 int cfg_validate_sections(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
@@ -310,5 +394,8 @@ int cfg_validate_sections(const struct memopt_config *cfg, const char *name, cha
 	r = validate_ksm(cfg, name, err, errlen);
 	if (r < 0)
 		return r;
-	return validate_balloon(cfg, name, err, errlen);
+	r = validate_balloon(cfg, name, err, errlen);
+	if (r < 0)
+		return r;
+	return validate_cluster(cfg, name, err, errlen);
 }

@@ -1,4 +1,5 @@
-/* commands.c - the control commands: status, ksm, log, guests, balloon-set, balloon-release. */
+/* commands.c - the control commands: status, ksm, log, guests, balloon-set, balloon-release (the cluster
+ * commands are registered by cluster-hook/clh_cmds.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "../balloon/bln_ctl.h"
 #include "../balloon/bln_report.h"
 #include "../balloon/bln_virt.h"
+#include "../cluster-hook/clh.h"
 #include "../ksmtuned/ksm_report.h"
 #include "../ksmtuned/ksm_tuner.h"
 
@@ -60,6 +62,14 @@ static int cmd_status(const struct ctl_peer *peer, json_object *args, json_objec
 													   : "running"));
 	json_object_object_add(b, "detail", json_object_new_string(buf));
 	json_object_array_add(mods, b);
+	json_object *cl = json_object_new_object();
+	clh_state(buf, sizeof(buf));
+	json_object_object_add(cl, "name", json_object_new_string("cluster"));
+	json_object_object_add(cl, "state", json_object_new_string(strcmp(buf, "unavailable") == 0 ? "unavailable"
+								   : strstr(buf, "disconnected") ? "disconnected"
+												 : "running"));
+	json_object_object_add(cl, "detail", json_object_new_string(buf));
+	json_object_array_add(mods, cl);
 	json_object_object_add(r, "modules", mods);
 	*ret = r;
 	return 0;

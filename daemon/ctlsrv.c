@@ -41,6 +41,7 @@ struct ctl_client {
 	int64_t timer_id; /* 0 = none */
 	bool warned;
 	bool draining; /* reply sent and write side shut: discard input until the client closes */
+	uint64_t ticket; /* > 0 while a deferred answer is awaited */
 };
 
 struct ctl_table {
@@ -61,6 +62,8 @@ static struct {
 	struct ctl_client *clients;
 	unsigned nclients;
 	int64_t rearm_timer;
+	struct ctl_client *current; /* the client whose handler runs, for ctl_defer() */
+	uint64_t next_ticket;
 	uint64_t warn_window_ms;
 	unsigned warn_count;
 	unsigned long warn_suppressed;
@@ -308,7 +311,8 @@ static void warn_client(struct ctl_client *c, const char *what)
 			 (unsigned)c->peer.uid, what);
 }
 
-/* Decide the reply to one request line. Never returns NULL unless out of memory. */
+/* Decide the reply to one request line. Never returns NULL unless out of memory or deferred (then
+ * c->ticket is set). */
 static json_object *dispatch(struct ctl_client *c, const char *line, size_t len)
 {
 	struct proto_request req;
@@ -347,7 +351,14 @@ static json_object *dispatch(struct ctl_client *c, const char *line, size_t len)
 		goto out;
 	}
 
+	S.current = c;
 	r = cmd->handler(&c->peer, req.args, &result, err, sizeof(err));
+	S.current = NULL;
+	if (r == CTL_DEFERRED && c->ticket) {
+		proto_request_free(&req);
+		return NULL;
+	}
+	c->ticket = 0;
 	if (r < 0) {
 		if (result)
 			json_object_put(result);
@@ -414,6 +425,11 @@ static void client_reply(struct ctl_client *c, json_object *reply)
 	const char *s;
 	size_t len;
 
+	if (!reply && c->ticket) {
+		/* deferred: stop reading until ctl_complete() */
+		ev_mod_fd(c->fd, 0);
+		return;
+	}
 	if (!reply) {
 		log_err("control: out of memory building a reply");
 		client_close(c);
@@ -503,7 +519,12 @@ static void client_io(int fd, short revents, void *data)
 {
 	struct ctl_client *c = data;
 	(void)fd;
-	(void)revents;
+	if (c->ticket) {
+		/* awaiting a deferred answer: only a vanished peer matters */
+		if (revents & (POLLHUP | POLLERR))
+			client_close(c);
+		return;
+	}
 	if (c->draining)
 		client_drain(c);
 	else if (c->out)
@@ -709,6 +730,36 @@ void ctl_fini(void)
 		unlink(S.path);
 	memset(&S, 0, sizeof(S));
 	S.listen_fd = -1;
+}
+
+uint64_t ctl_defer(void)
+{
+	if (!S.current)
+		return 0;
+	if (!S.current->ticket)
+		S.current->ticket = ++S.next_ticket;
+	return S.current->ticket;
+}
+
+void ctl_complete(uint64_t ticket, int r, json_object *result, const char *errmsg)
+{
+	struct ctl_client *c;
+	for (c = S.clients; c; c = c->next)
+		if (c->ticket == ticket && ticket)
+			break;
+	if (!c) {
+		if (result)
+			json_object_put(result);
+		return;
+	}
+	c->ticket = 0;
+	if (r < 0) {
+		if (result)
+			json_object_put(result);
+		client_reply(c, proto_make_error(errno_code(-r), "%s", errmsg && errmsg[0] ? errmsg : strerror(-r)));
+	} else {
+		client_reply(c, proto_make_ok(result));
+	}
 }
 
 int ctl_register(const struct ctl_command *cmds, size_t n)

@@ -21,6 +21,15 @@ struct ctl_command {
 	ctl_handler handler;
 };
 
+/* A handler that can only answer later (e.g. after a cluster round trip) calls ctl_defer() for a ticket
+ * and returns CTL_DEFERRED; the reply is then sent by ctl_complete(). The client's own timeout still
+ * applies: a ticket whose client has gone is ignored. */
+#define CTL_DEFERRED 1
+/* The running request's ticket (> 0); 0 when called outside a handler. */
+uint64_t ctl_defer(void);
+/* Answer a deferred request: r = 0 with result (ownership taken), or -errno with a message. */
+void ctl_complete(uint64_t ticket, int r, json_object *result, const char *errmsg);
+
 /* Create the socket (parent dir 0755, socket 0666 so anyone may read status; mutation is checked with
  * SO_PEERCRED), register it on the event loop. admin_group "" = root only. Returns 0 or -errno. */
 int ctl_init(const char *socket_path, const char *admin_group);

@@ -21,6 +21,7 @@
 #include "../common/state.h"
 #include "../common/virtloop.h"
 #include "../balloon/bln_ctl.h"
+#include "../cluster-hook/clh.h"
 #include "../ksmtuned/ksm_tuner.h"
 
 /* Exit codes (documented in README.md and `memoptd --help`). */
@@ -156,6 +157,7 @@ static void on_reload(int signo, void *data)
 	log_set_max_level(n->daemon.log_level);
 	ksm_tuner_reload(n);
 	bln_reload(n);
+	clh_reload(n);
 	free(old);
 	log_notice("configuration reloaded from %s", n->path[0] ? n->path : "(built-in defaults)");
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
@@ -284,6 +286,7 @@ static int start_up(void)
  * number of host values that could not be restored. */
 static int stop_all(void)
 {
+	clh_fini();
 	/* Balloons keep their sizes (docs/config.md, "On stop"). */
 	bln_fini();
 	int unrestored = ksm_tuner_fini(D.cfg->daemon.restore_on_stop);
@@ -374,9 +377,17 @@ int main(int argc, char **argv)
 		log_err("balloon: cannot start (%m), continuing without balloon control");
 	}
 
+	/* After the balloon module, whose guests give the balloon slack. corosync being down is retried. */
+	r = clh_init(D.cfg);
+	if (r < 0) {
+		errno = -r;
+		log_err("cluster: cannot start (%m), continuing without headroom and admission");
+	}
+
 	if (D.once) {
 		ksm_tuner_cycle();
 		bln_cycle();
+		clh_cycle();
 	} else {
 		code = ev_run();
 		if (code < 0)

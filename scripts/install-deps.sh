@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh test     + what the test tiers need
 #   scripts/install-deps.sh bench    + what `make bench` needs (Debian's ksmtuned, the peer we measure)
 #   scripts/install-deps.sh e2e      + libvirtd and QEMU for the real-guest balloon tests
+#   scripts/install-deps.sh cluster  + corosync (CPG, votequorum) and iproute2 for cluster-hook and its e2e tier
+#   scripts/install-deps.sh pacemaker + Pacemaker, to test the cluster-hook Pacemaker adapter for real
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make pkg-config libc6-dev
@@ -13,7 +15,9 @@ for extra in "$@"; do
 	test) pkgs+=(libcmocka-dev socat jq util-linux procps) ;;
 	bench) pkgs+=(ksmtuned procps) ;;
 	e2e) pkgs+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients jq socat) ;;
-	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e)" >&2; exit 2 ;;
+	cluster) pkgs+=(corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev iproute2) ;;
+	pacemaker) pkgs+=(pacemaker pacemaker-cli-utils) ;;
+	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker)" >&2; exit 2 ;;
 	esac
 done
 missing=()

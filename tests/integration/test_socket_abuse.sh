@@ -154,6 +154,8 @@ else
 		case $cmd in
 		balloon-set) verb=(balloon set memopt-it-no-such-vm 1G) ;;
 		balloon-release) verb=(balloon release memopt-it-no-such-vm) ;;
+		reserve) verb=(admit --mem 1G --reserve memopt-it-no-such-vm) ;;
+		release) verb=(release memopt-it-no-such-vm) ;;
 		*) verb=("$cmd") ;;
 		esac
 		rc=0
