@@ -5,7 +5,7 @@
 # and unit + integration again built with ASan+UBSan. Exits non-zero on any failure. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh test e2e
+scripts/install-deps.sh test e2e cluster pacemaker
 make clean
 make -j2 WERROR=1
 make WERROR=1 check
