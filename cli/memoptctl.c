@@ -35,6 +35,7 @@ struct ctx {
 	bool json;
 	int timeout_ms;
 	bool have_since, have_limit;
+	bool dry_run;
 	uint64_t since;
 	uint64_t limit;
 };
@@ -264,6 +265,67 @@ static int verb_balloon(struct ctx *ctx, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int verb_numa(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "numa", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_numa(res, stdout);
+	return EXIT_OK;
+}
+
+/* host | host plan | host apply [--dry-run] | host restore [--dry-run] */
+static int verb_host(struct ctx *ctx, int argc, char **argv)
+{
+	_cleanup_json_ json_object *res = NULL;
+	const char *sub = argc > 0 ? argv[0] : "status", *cmd;
+	json_object *args = NULL;
+	int r;
+
+	if (strcmp(sub, "status") == 0)
+		cmd = "host";
+	else if (strcmp(sub, "plan") == 0)
+		cmd = "host-plan";
+	else if (strcmp(sub, "apply") == 0)
+		cmd = "host-apply";
+	else if (strcmp(sub, "restore") == 0)
+		cmd = "host-restore";
+	else {
+		fprintf(stderr, "memoptctl: usage: host [status|plan|apply|restore] [--dry-run]\n");
+		return EXIT_USAGE;
+	}
+	if (ctx->dry_run && strcmp(sub, "apply") && strcmp(sub, "restore")) {
+		fprintf(stderr, "memoptctl: --dry-run only applies to 'host apply' and 'host restore'\n");
+		return EXIT_USAGE;
+	}
+	if (ctx->dry_run) {
+		args = json_object_new_object();
+		if (!args)
+			return EXIT_PROTOCOL;
+		json_object_object_add(args, "dry_run", json_object_new_boolean(1));
+	}
+	r = call(ctx, cmd, args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else if (strcmp(sub, "status") == 0)
+		view_host(res, stdout);
+	else if (strcmp(sub, "plan") == 0)
+		view_host_plan(res, stdout);
+	else if (strcmp(sub, "apply") == 0)
+		view_host_apply(res, stdout);
+	else
+		view_host_restore(res, stdout);
+	return EXIT_OK;
+}
+
 static const struct verb verbs[] = {
     {"status", 0, 0, verb_status, "daemon version, uptime, configuration, host memory and modules (default)"},
     {"ksm", 0, 0, verb_ksm, "KSM controller state, sharing, ksmd cost, knobs and per-VM savings"},
@@ -271,6 +333,9 @@ static const struct verb verbs[] = {
     {"guests", 0, 0, verb_guests, "per VM balloon size, floor, max, guest memory signals, KSM savings, last decision"},
     {"balloon", 2, 3, verb_balloon,
      "set NAME SIZE: pin a VM's balloon at SIZE (floor..max); release NAME: give it back to memoptd"},
+    {"numa", 0, 0, verb_numa, "NUMA nodes: memory, hugepage pools of every size, distances, per-VM placement"},
+    {"host", 0, 1, verb_host,
+     "host policy: status and drift; plan (current -> desired, why); apply [--dry-run]; restore [--dry-run]"},
     {"help", 0, 0, verb_help, "the commands this memoptd accepts, and which ones change the host"},
 };
 
@@ -291,6 +356,7 @@ static void usage(FILE *out)
 		"  --timeout MS    give up after MS milliseconds (default %d; \"2s\" also accepted)\n"
 		"  --since SEQ     log: only decisions after sequence number SEQ\n"
 		"  --limit N       log: at most the N newest decisions\n"
+		"  --dry-run       host apply/restore: show what would be written, write nothing\n"
 		"  -h, --help      show this help\n"
 		"  --version       show the version\n"
 		"\n"
@@ -326,6 +392,7 @@ enum {
 	ARG_TIMEOUT,
 	ARG_SINCE,
 	ARG_LIMIT,
+	ARG_DRY_RUN,
 	ARG_VERSION,
 };
 
@@ -339,6 +406,7 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
 	    {"since", required_argument, NULL, ARG_SINCE},
 	    {"limit", required_argument, NULL, ARG_LIMIT},
+	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -361,6 +429,9 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 			break;
 		case ARG_JSON:
 			ctx->json = true;
+			break;
+		case ARG_DRY_RUN:
+			ctx->dry_run = true;
 			break;
 		case ARG_TIMEOUT:
 			if (parse_timeout(optarg, &ctx->timeout_ms) < 0) {
@@ -433,6 +504,10 @@ int main(int argc, char **argv)
 	if (nargs < verb->min_args || (verb->max_args != VERB_ANY && nargs > verb->max_args)) {
 		fprintf(stderr, "memoptctl: '%s' takes %s arguments (see --help)\n", verb->name,
 			verb->max_args == 0 ? "no" : "other");
+		return EXIT_USAGE;
+	}
+	if (ctx.dry_run && verb->run != verb_host) {
+		fprintf(stderr, "memoptctl: --dry-run only applies to 'host apply' and 'host restore'\n");
 		return EXIT_USAGE;
 	}
 	if ((ctx.have_since || ctx.have_limit) && verb->run != verb_log) {
