@@ -195,7 +195,7 @@ static int do_apply(bool dry_run, const char *why, char *err, size_t errlen)
 
 	if (!H.cfg->host.manage) {
 		snprintf(err, errlen, "[host] manage = no: memopt only plans and reports host knobs; nothing written");
-		return -EPERM;
+		return -EINVAL;
 	}
 	r = make_plan(err, errlen);
 	if (r < 0)
@@ -250,8 +250,10 @@ int sctl_host_apply(bool dry_run, json_object **ret, char *err, size_t errlen)
 	}
 	dry_run = dry_run || H.cfg->daemon.dry_run;
 	int r = do_apply(dry_run, "memoptctl host apply", err, errlen);
+	/* The message names the cause; a knob the kernel refused (EACCES, EROFS) is not the peer's
+	 * permission problem, so only the operator's own mistakes stay EINVAL. */
 	if (r < 0)
-		return r;
+		return r == -EINVAL || r == -ENOMEM ? r : -EIO;
 	json_object *o = plan_json();
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(o, "written", json_object_new_int(dry_run ? 0 : r));
