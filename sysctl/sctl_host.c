@@ -43,7 +43,7 @@ static struct {
 	struct sctl_dom doms[SCTL_DOM_MAX];
 	struct sctl_facts facts;
 	struct sctl_plan plan;
-	char last_apply[DLOG_TEXT_MAX];
+	char last_apply[DLOG_TEXT_MAX + 16];
 	int64_t last_apply_ms;
 	unsigned drifts;
 } H = {.timer = -1};
