@@ -7,7 +7,9 @@
 #
 # Rules every test keeps: it kills only the PIDs it started (it_spawn records them); every wait is
 # bounded; a test that writes the real /sys/kernel/mm/ksm holds $IT_KSM_LOCK and calls ksm_snapshot
-# first, so the EXIT/INT/TERM trap unmerges and writes every original knob back, even on failure.
+# first, so the EXIT/INT/TERM trap unmerges and writes every original knob back, even on failure; a
+# test that writes other host-global knobs (/proc/sys, THP, hugepage pools) holds $IT_HOST_LOCK and
+# calls host_snapshot first, so the trap undoes its bind mounts and writes those knobs back.
 
 # shellcheck disable=SC2034,SC2016 # variables for the tests; perl code in single quotes
 set -u
