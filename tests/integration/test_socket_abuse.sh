@@ -154,6 +154,8 @@ else
 		case $cmd in
 		balloon-set) verb=(balloon set memopt-it-no-such-vm 1G) ;;
 		balloon-release) verb=(balloon release memopt-it-no-such-vm) ;;
+		host-apply) verb=(host apply --dry-run) ;;
+		host-restore) verb=(host restore --dry-run) ;;
 		*) verb=("$cmd") ;;
 		esac
 		rc=0
