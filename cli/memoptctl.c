@@ -36,6 +36,7 @@ struct ctx {
 	bool json;
 	int timeout_ms;
 	bool have_since, have_limit;
+	bool dry_run;
 	uint64_t since;
 	uint64_t limit;
 	/* cluster verbs (headroom, admit, place, ...) */
@@ -420,6 +421,67 @@ static int verb_cluster(struct ctx *ctx, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int verb_numa(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	_cleanup_json_ json_object *res = NULL;
+	int r = call(ctx, "numa", NULL, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else
+		view_numa(res, stdout);
+	return EXIT_OK;
+}
+
+/* host | host plan | host apply [--dry-run] | host restore [--dry-run] */
+static int verb_host(struct ctx *ctx, int argc, char **argv)
+{
+	_cleanup_json_ json_object *res = NULL;
+	const char *sub = argc > 0 ? argv[0] : "status", *cmd;
+	json_object *args = NULL;
+	int r;
+
+	if (strcmp(sub, "status") == 0)
+		cmd = "host";
+	else if (strcmp(sub, "plan") == 0)
+		cmd = "host-plan";
+	else if (strcmp(sub, "apply") == 0)
+		cmd = "host-apply";
+	else if (strcmp(sub, "restore") == 0)
+		cmd = "host-restore";
+	else {
+		fprintf(stderr, "memoptctl: usage: host [status|plan|apply|restore] [--dry-run]\n");
+		return EXIT_USAGE;
+	}
+	if (ctx->dry_run && strcmp(sub, "apply") && strcmp(sub, "restore")) {
+		fprintf(stderr, "memoptctl: --dry-run only applies to 'host apply' and 'host restore'\n");
+		return EXIT_USAGE;
+	}
+	if (ctx->dry_run) {
+		args = json_object_new_object();
+		if (!args)
+			return EXIT_PROTOCOL;
+		json_object_object_add(args, "dry_run", json_object_new_boolean(1));
+	}
+	r = call(ctx, cmd, args, &res);
+	if (r != EXIT_OK)
+		return r;
+	if (ctx->json)
+		print_json(res);
+	else if (strcmp(sub, "status") == 0)
+		view_host(res, stdout);
+	else if (strcmp(sub, "plan") == 0)
+		view_host_plan(res, stdout);
+	else if (strcmp(sub, "apply") == 0)
+		view_host_apply(res, stdout);
+	else
+		view_host_restore(res, stdout);
+	return EXIT_OK;
+}
+
 static const struct verb verbs[] = {
     {"status", 0, 0, verb_status, "daemon version, uptime, configuration, host memory and modules (default)"},
     {"ksm", 0, 0, verb_ksm, "KSM controller state, sharing, ksmd cost, knobs and per-VM savings"},
@@ -434,6 +496,9 @@ static const struct verb verbs[] = {
     {"place", 0, 0, verb_place, "--mem SIZE [--min SIZE] [--hugepages] [--one-node] [--exclude HOST]: ranked target hosts"},
     {"failover-plan", 0, 0, verb_failover, "whether each host's VMs fit on the others right now, and where (N+1)"},
     {"cluster", 0, 0, verb_cluster, "the cluster view: members, headroom, reservations, quorum"},
+    {"numa", 0, 0, verb_numa, "NUMA nodes: memory, hugepage pools of every size, distances, per-VM placement"},
+    {"host", 0, 1, verb_host,
+     "host policy: status and drift; plan (current -> desired, why); apply [--dry-run]; restore [--dry-run]"},
     {"help", 0, 0, verb_help, "the commands this memoptd accepts, and which ones change the host"},
 };
 
@@ -464,6 +529,7 @@ static void usage(FILE *out)
 		"  --exclude HOST  place: leave this host out\n"
 		"  --host NAME     headroom: another host of the cluster view\n"
 		"  --explain       headroom: every term of the model\n"
+		"  --dry-run       host apply/restore: show what would be written, write nothing\n"
 		"  -h, --help      show this help\n"
 		"  --version       show the version\n"
 		"\n"
@@ -501,6 +567,7 @@ enum {
 	ARG_TIMEOUT,
 	ARG_SINCE,
 	ARG_LIMIT,
+	ARG_DRY_RUN,
 	ARG_VERSION,
 	ARG_MEM,
 	ARG_MIN,
@@ -559,6 +626,7 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 	    {"exclude", required_argument, NULL, ARG_EXCLUDE},
 	    {"host", required_argument, NULL, ARG_HOST},
 	    {"explain", no_argument, NULL, ARG_EXPLAIN},
+	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -581,6 +649,9 @@ static int parse_argv(int argc, char **argv, struct ctx *ctx)
 			break;
 		case ARG_JSON:
 			ctx->json = true;
+			break;
+		case ARG_DRY_RUN:
+			ctx->dry_run = true;
 			break;
 		case ARG_TIMEOUT:
 			if (parse_timeout(optarg, &ctx->timeout_ms) < 0) {
@@ -686,6 +757,10 @@ int main(int argc, char **argv)
 	if (nargs < verb->min_args || (verb->max_args != VERB_ANY && nargs > verb->max_args)) {
 		fprintf(stderr, "memoptctl: '%s' takes %s arguments (see --help)\n", verb->name,
 			verb->max_args == 0 ? "no" : "other");
+		return EXIT_USAGE;
+	}
+	if (ctx.dry_run && verb->run != verb_host) {
+		fprintf(stderr, "memoptctl: --dry-run only applies to 'host apply' and 'host restore'\n");
 		return EXIT_USAGE;
 	}
 	if ((ctx.have_since || ctx.have_limit) && verb->run != verb_log) {

@@ -16,4 +16,11 @@ void view_guests(json_object *result, FILE *out);
 /* The guest returned by balloon-set / balloon-release; verb is "set" or "release". */
 void view_balloon_result(json_object *result, const char *verb, FILE *out);
 
+/* numa; host (status + drift); host plan; host apply; host restore. */
+void view_numa(json_object *result, FILE *out);
+void view_host(json_object *result, FILE *out);
+void view_host_plan(json_object *result, FILE *out);
+void view_host_apply(json_object *result, FILE *out);
+void view_host_restore(json_object *result, FILE *out);
+
 #endif

@@ -112,13 +112,32 @@ struct cfg_cluster {
 	char crm_attribute[CFG_PATH_MAX];
 };
 
+/* [host]: host memory policy (sysctl/, numa/). The knob overrides are indexed like sctl_knobs[]
+ * (sysctl/sctl_knobs.h): "auto" = the built-in KVM-host profile, "keep" = not managed, else a value. */
+#define CFG_HOST_NKNOBS 11
+#define CFG_HOST_VALUE_MAX 64
+enum host_drift { HOST_DRIFT_YIELD, HOST_DRIFT_REAPPLY };
+
+struct cfg_host {
+	bool manage;                    /* no = plan and report only: host apply is refused */
+	bool apply_on_start;            /* apply the plan when memoptd starts (and after a reload) */
+	enum host_drift drift;          /* someone else changed a value memopt applied */
+	uint64_t max_reapply;           /* drift = reapply: re-applies per knob before yielding it */
+	uint64_t interval_ms;           /* drift check period */
+	uint32_t hugepage_headroom_ppm; /* added to what hugepage-backed domains need, rounded up */
+	bool ksm_unmerge;               /* may unmerge all KSM pages (run=2) to change merge_across_nodes */
+	char domain_xml_dir[CFG_PATH_MAX]; /* libvirt domain XML definitions; "" = none */
+	char knob[CFG_HOST_NKNOBS][CFG_HOST_VALUE_MAX];
+	char hugepages[256];            /* auto | keep | node0:2M=512,node1:1G=2 */
+};
+
 struct memopt_config {
 	char path[CFG_PATH_MAX];        /* file it came from, "" for built-in defaults */
 	struct cfg_daemon daemon;
 	struct cfg_ksm ksm;
 	struct cfg_balloon balloon;
+	struct cfg_host host;
 	struct cfg_cluster cluster;
-	/* later sections (host) are added here */
 };
 
 /* Fill built-in defaults. */

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "units.h"
+#include "../sysctl/sctl_knobs.h"
 
 static const struct cfg_name log_level_names[] = {
     {"err", LOG_ERR},	{"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
@@ -34,6 +35,11 @@ static const struct cfg_name cluster_mode_names[] = {
     {"corosync", CLUSTER_COROSYNC},
     {NULL, 0},
 };
+static const struct cfg_name drift_names[] = {
+    {"yield", HOST_DRIFT_YIELD},
+    {"reapply", HOST_DRIFT_REAPPLY},
+    {NULL, 0},
+};
 static const struct cfg_name keep_yes_no_names[] = {
     {"keep", TRI_KEEP},
     {"yes", TRI_YES},
@@ -48,6 +54,10 @@ static const struct cfg_name keep_yes_no_names[] = {
 #define BS(f) sizeof(((struct memopt_config *)0)->balloon.f)
 #define C(f) offsetof(struct memopt_config, cluster.f)
 #define CS(f) sizeof(((struct memopt_config *)0)->cluster.f)
+#define H(f) offsetof(struct memopt_config, host.f)
+#define HS(f) sizeof(((struct memopt_config *)0)->host.f)
+#define HK(i) offsetof(struct memopt_config, host.knob[i])
+#define HKS CFG_HOST_VALUE_MAX
 #define SEC(n) ((uint64_t)(n)*1000)
 #define PCT(n) ((uint64_t)(n)*10000)
 
@@ -175,10 +185,49 @@ const struct cfg_key cfg_keys[] = {
      "keep this node's Pacemaker utilization attribute memory (MiB) at its headroom"},
     {"cluster", "crm_attribute", CT_PATH, C(crm_attribute), CS(crm_attribute), 0, 0, NULL,
      "crm_attribute program for the Pacemaker adapter"},
+    {"host", "manage", CT_BOOL, H(manage), 0, 0, 0, NULL,
+     "no = plan and report only: memoptctl host apply is refused and nothing is written"},
+    {"host", "apply_on_start", CT_BOOL, H(apply_on_start), 0, 0, 0, NULL,
+     "apply the host plan when memoptd starts and after a reload (else only on memoptctl host apply)"},
+    {"host", "drift", CT_ENUM, H(drift), 0, 0, 0, drift_names,
+     "someone else changed an applied value: yield = stop managing it; reapply = write it again (max_reapply)"},
+    {"host", "max_reapply", CT_U64, H(max_reapply), 0, 0, 100, NULL,
+     "drift = reapply: re-applies of one knob before memopt yields it to whoever keeps changing it"},
+    {"host", "interval", CT_DURATION, H(interval_ms), 0, SEC(1), SEC(3600), NULL, "drift check period"},
+    {"host", "hugepage_headroom", CT_PERCENT, H(hugepage_headroom_ppm), 0, PCT(0), PCT(100), NULL,
+     "hugepages = auto: pages added to what hugepage-backed domains need, per node and size, rounded up"},
+    {"host", "ksm_unmerge", CT_BOOL, H(ksm_unmerge), 0, 0, 0, NULL,
+     "allow unmerging every KSM page (run=2) so merge_across_nodes can be changed"},
+    {"host", "domain_xml_dir", CT_PATH_OPT, H(domain_xml_dir), HS(domain_xml_dir), 0, 0, NULL,
+     "libvirt domain definitions read for hugepage-backed domains; none = no domains"},
+    {"host", "swappiness", CT_STRING, HK(SCTL_SWAPPINESS), HKS, 0, 0, NULL,
+     "vm.swappiness: auto (profile: 10), keep (not managed) or 0..200"},
+    {"host", "zone_reclaim_mode", CT_STRING, HK(SCTL_ZONE_RECLAIM), HKS, 0, 0, NULL,
+     "vm.zone_reclaim_mode: auto (profile: 0), keep or 0..7"},
+    {"host", "dirty_background_ratio", CT_STRING, HK(SCTL_DIRTY_BG_RATIO), HKS, 0, 0, NULL,
+     "vm.dirty_background_ratio: auto (profile: 5), keep or 0..100"},
+    {"host", "thp_enabled", CT_STRING, HK(SCTL_THP_ENABLED), HKS, 0, 0, NULL,
+     "transparent_hugepage/enabled: auto (profile: always), keep, always, madvise or never"},
+    {"host", "thp_defrag", CT_STRING, HK(SCTL_THP_DEFRAG), HKS, 0, 0, NULL,
+     "transparent_hugepage/defrag: auto (profile: madvise), keep or one of the kernel's choices"},
+    {"host", "khugepaged_defrag", CT_STRING, HK(SCTL_KHP_DEFRAG), HKS, 0, 0, NULL,
+     "khugepaged/defrag: auto (profile: 1), keep, 0 or 1"},
+    {"host", "khugepaged_pages_to_scan", CT_STRING, HK(SCTL_KHP_PAGES_TO_SCAN), HKS, 0, 0, NULL,
+     "khugepaged/pages_to_scan: auto (profile: keep) or a number"},
+    {"host", "khugepaged_scan_sleep_millisecs", CT_STRING, HK(SCTL_KHP_SCAN_SLEEP), HKS, 0, 0, NULL,
+     "khugepaged/scan_sleep_millisecs: auto (profile: keep) or a number"},
+    {"host", "khugepaged_alloc_sleep_millisecs", CT_STRING, HK(SCTL_KHP_ALLOC_SLEEP), HKS, 0, 0, NULL,
+     "khugepaged/alloc_sleep_millisecs: auto (profile: keep) or a number"},
+    {"host", "khugepaged_max_ptes_none", CT_STRING, HK(SCTL_KHP_MAX_PTES_NONE), HKS, 0, 0, NULL,
+     "khugepaged/max_ptes_none: auto (profile: keep) or 0..511"},
+    {"host", "ksm_merge_across_nodes", CT_STRING, HK(SCTL_KSM_MERGE_ACROSS_NODES), HKS, 0, 0, NULL,
+     "ksm/merge_across_nodes: auto (0 on a NUMA host, keep on one node), keep, 0 or 1"},
+    {"host", "hugepages", CT_STRING, H(hugepages), HS(hugepages), 0, 0, NULL,
+     "hugetlb pools: auto (sized from hugepage-backed domains), keep, or node0:2M=512,node1:1G=2"},
 };
 const size_t cfg_nkeys = ELEMENTSOF(cfg_keys);
 
-const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "cluster"};
+const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "host", "cluster"};
 const size_t cfg_nsections = ELEMENTSOF(cfg_sections);
 
 #define V(f) offsetof(struct cfg_vm_rule, f)
@@ -195,6 +244,7 @@ const struct cfg_key cfg_vm_keys[CFG_VM_NKEYS] = {
 _Static_assert(sizeof(enum ksm_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum ksm_rate_control) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum tristate) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum host_drift) == sizeof(int), "enum size");
 
 void cfg_defaults(struct memopt_config *cfg)
 {
@@ -268,6 +318,33 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->cluster.hook_change_kib = 512 * 1024;
 	cfg->cluster.pacemaker = false;
 	snprintf(cfg->cluster.crm_attribute, sizeof(cfg->cluster.crm_attribute), "/usr/sbin/crm_attribute");
+	cfg->host.manage = true;
+	cfg->host.apply_on_start = false;
+	cfg->host.drift = HOST_DRIFT_YIELD;
+	cfg->host.max_reapply = 3;
+	cfg->host.interval_ms = 30000;
+	cfg->host.hugepage_headroom_ppm = 20000;
+	cfg->host.ksm_unmerge = false;
+	snprintf(cfg->host.domain_xml_dir, sizeof(cfg->host.domain_xml_dir), "/etc/libvirt/qemu");
+	for (size_t i = 0; i < CFG_HOST_NKNOBS; i++)
+		snprintf(cfg->host.knob[i], sizeof(cfg->host.knob[i]), "auto");
+	snprintf(cfg->host.hugepages, sizeof(cfg->host.hugepages), "auto");
+}
+
+static int validate_host(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
+{
+	char e[CFG_ERR_MAX - 64];
+	int r;
+
+	for (size_t i = 0; i <= CFG_HOST_NKNOBS; i++) {
+		r = sctl_check_override(i, i < CFG_HOST_NKNOBS ? cfg->host.knob[i] : cfg->host.hugepages, e,
+					sizeof(e));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", name, e);
+			return r;
+		}
+	}
+	return 0;
 }
 
 static int validate_ksm(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)
@@ -395,6 +472,9 @@ int cfg_validate_sections(const struct memopt_config *cfg, const char *name, cha
 	if (r < 0)
 		return r;
 	r = validate_balloon(cfg, name, err, errlen);
+	if (r < 0)
+		return r;
+	r = validate_host(cfg, name, err, errlen);
 	if (r < 0)
 		return r;
 	return validate_cluster(cfg, name, err, errlen);

@@ -1,5 +1,5 @@
-/* commands.c - the control commands: status, ksm, log, guests, balloon-set, balloon-release (the cluster
- * commands are registered by cluster-hook/clh_cmds.c). */
+/* commands.c - the control commands: status, ksm, log, guests, balloon-set, balloon-release, numa, host,
+ * host-plan, host-apply, host-restore (the cluster commands are registered by cluster-hook/clh_cmds.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,8 @@
 #include "../cluster-hook/clh.h"
 #include "../ksmtuned/ksm_report.h"
 #include "../ksmtuned/ksm_tuner.h"
+#include "../numa/nod_report.h"
+#include "../sysctl/sctl_host.h"
 
 
 static const struct memopt_config *const *C;
@@ -70,6 +72,12 @@ static int cmd_status(const struct ctl_peer *peer, json_object *args, json_objec
 												 : "running"));
 	json_object_object_add(cl, "detail", json_object_new_string(buf));
 	json_object_array_add(mods, cl);
+	json_object *hs = json_object_new_object();
+	sctl_host_state(buf, sizeof(buf));
+	json_object_object_add(hs, "name", json_object_new_string("host"));
+	json_object_object_add(hs, "state", json_object_new_string(strcmp(buf, "unavailable") ? "running" : "unavailable"));
+	json_object_object_add(hs, "detail", json_object_new_string(buf));
+	json_object_array_add(mods, hs);
 	json_object_object_add(r, "modules", mods);
 	*ret = r;
 	return 0;
@@ -241,6 +249,60 @@ static int cmd_balloon_release(const struct ctl_peer *peer, json_object *args, j
 	return *ret ? 0 : -ENOMEM;
 }
 
+static int cmd_numa(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer; (void)args;
+	json_object *r = nod_report_json((*C)->daemon.sysfs_root, (*C)->daemon.procfs_root, err, errlen);
+	if (!r)
+		return -EIO;
+	*ret = r;
+	return 0;
+}
+
+static int cmd_host(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer; (void)args;
+	return sctl_host_status(ret, err, errlen);
+}
+
+static int cmd_host_plan(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer; (void)args;
+	return sctl_host_plan(ret, err, errlen);
+}
+
+/* The optional "dry_run" boolean argument. */
+static int get_dry_run_arg(json_object *args, bool *ret, char *err, size_t errlen)
+{
+	json_object *o;
+	*ret = false;
+	if (!args || !json_object_object_get_ex(args, "dry_run", &o))
+		return 0;
+	if (!json_object_is_type(o, json_type_boolean)) {
+		snprintf(err, errlen, "argument 'dry_run' must be a boolean");
+		return -EINVAL;
+	}
+	*ret = json_object_get_boolean(o);
+	return 0;
+}
+
+static int cmd_host_apply(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
+{
+	(void)peer;
+	bool dry;
+	int r = get_dry_run_arg(args, &dry, err, errlen);
+	return r < 0 ? r : sctl_host_apply(dry, ret, err, errlen);
+}
+
+static int cmd_host_restore(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err,
+			    size_t errlen)
+{
+	(void)peer;
+	bool dry;
+	int r = get_dry_run_arg(args, &dry, err, errlen);
+	return r < 0 ? r : sctl_host_restore(dry, ret, err, errlen);
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", false, "", cmd_status },
 	{ "ksm", false, "", cmd_ksm },
@@ -248,6 +310,11 @@ static const struct ctl_command commands[] = {
 	{ "guests", false, "", cmd_guests },
 	{ "balloon-set", true, "name:string size:string", cmd_balloon_set },
 	{ "balloon-release", true, "name:string", cmd_balloon_release },
+	{ "numa", false, "", cmd_numa },
+	{ "host", false, "", cmd_host },
+	{ "host-plan", false, "", cmd_host_plan },
+	{ "host-apply", true, "[dry_run:bool]", cmd_host_apply },
+	{ "host-restore", true, "[dry_run:bool]", cmd_host_restore },
 };
 
 int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms)

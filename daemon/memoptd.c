@@ -23,6 +23,7 @@
 #include "../balloon/bln_ctl.h"
 #include "../cluster-hook/clh.h"
 #include "../ksmtuned/ksm_tuner.h"
+#include "../sysctl/sctl_host.h"
 
 /* Exit codes (documented in README.md and `memoptd --help`). */
 enum {
@@ -158,6 +159,7 @@ static void on_reload(int signo, void *data)
 	ksm_tuner_reload(n);
 	bln_reload(n);
 	clh_reload(n);
+	sctl_host_reload(n);
 	free(old);
 	log_notice("configuration reloaded from %s", n->path[0] ? n->path : "(built-in defaults)");
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
@@ -287,9 +289,10 @@ static int start_up(void)
 static int stop_all(void)
 {
 	clh_fini();
+	int unrestored = sctl_host_fini(D.cfg->daemon.restore_on_stop);
 	/* Balloons keep their sizes (docs/config.md, "On stop"). */
 	bln_fini();
-	int unrestored = ksm_tuner_fini(D.cfg->daemon.restore_on_stop);
+	unrestored += ksm_tuner_fini(D.cfg->daemon.restore_on_stop);
 	ctl_fini();
 	vloop_fini();
 	ev_fini();
@@ -376,6 +379,12 @@ int main(int argc, char **argv)
 		errno = -r;
 		log_err("balloon: cannot start (%m), continuing without balloon control");
 	}
+	/* Last: it may apply the host plan at once ([host] apply_on_start). */
+	r = sctl_host_init(D.cfg, D.st);
+	if (r < 0) {
+		errno = -r;
+		log_err("host: cannot start (%m), continuing without host policy");
+	}
 
 	/* After the balloon module, whose guests give the balloon slack. corosync being down is retried. */
 	r = clh_init(D.cfg);
@@ -388,6 +397,7 @@ int main(int argc, char **argv)
 		ksm_tuner_cycle();
 		bln_cycle();
 		clh_cycle();
+		sctl_host_cycle();
 	} else {
 		code = ev_run();
 		if (code < 0)

@@ -7,7 +7,9 @@
 #
 # Rules every test keeps: it kills only the PIDs it started (it_spawn records them); every wait is
 # bounded; a test that writes the real /sys/kernel/mm/ksm holds $IT_KSM_LOCK and calls ksm_snapshot
-# first, so the EXIT/INT/TERM trap unmerges and writes every original knob back, even on failure.
+# first, so the EXIT/INT/TERM trap unmerges and writes every original knob back, even on failure; a
+# test that writes other host-global knobs (/proc/sys, THP, hugepage pools) holds $IT_HOST_LOCK and
+# calls host_snapshot first, so the trap undoes its bind mounts and writes those knobs back.
 
 # shellcheck disable=SC2034,SC2016 # variables for the tests; perl code in single quotes
 set -u
@@ -445,6 +447,90 @@ ksm_restore() {
 	return "$bad"
 }
 
+# --- real host knobs (/proc/sys, /sys/kernel/mm, hugepage pools) ------------------------------------
+
+IT_HOST_LOCK=/run/memopt-host.lock
+IT_HOST_SNAPSHOT=               # file with "path<TAB>value" lines once host_snapshot ran
+IT_HOST_MOUNTS=()               # bind mounts a test made, undone by the trap
+
+# host_lock: take the machine-wide lock of tests that change host-global knobs (fd 8, held until the
+# test exits). IT_HOST_LOCKED=1 says the caller already holds it (flock /run/memopt-host.lock ...).
+host_lock() {
+	[ "${IT_HOST_LOCKED:-0}" = 1 ] && return 0
+	exec 8>"$IT_HOST_LOCK" || skip "cannot open $IT_HOST_LOCK"
+	if ! flock -w 300 8; then
+		fail "another test held $IT_HOST_LOCK for 300 s"
+		exit 1
+	fi
+}
+
+# knob_get PATH: a knob's value ("a [b] c" reduced to b).
+knob_get() {
+	local v
+	v=$(cat "$1" 2>/dev/null) || return 1
+	case $v in *\[*\]*) v=${v#*[}; v=${v%%]*} ;; esac
+	printf '%s\n' "$v"
+}
+
+# host_snapshot PATH...: record each knob; from now on the EXIT trap writes every one back.
+host_snapshot() {
+	local f
+	IT_HOST_SNAPSHOT=$IT_DIR/host-original.txt
+	: >"$IT_HOST_SNAPSHOT.tmp"
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		printf '%s\t%s\n' "$f" "$(knob_get "$f")" >>"$IT_HOST_SNAPSHOT.tmp"
+	done
+	mv "$IT_HOST_SNAPSHOT.tmp" "$IT_HOST_SNAPSHOT"
+}
+
+# host_original PATH: the snapshot's value.
+host_original() { awk -F '\t' -v p="$1" '$1 == p { print $2 }' "$IT_HOST_SNAPSHOT"; }
+
+# host_matches_snapshot: every snapshot knob has its original value (differences on stdout).
+host_matches_snapshot() {
+	local path val now bad=0
+	while IFS=$'\t' read -r path val; do
+		now=$(knob_get "$path")
+		if [ "$now" != "$val" ]; then
+			printf '       %s: %s (original %s)\n' "$path" "$now" "$val"
+			bad=1
+		fi
+	done <"$IT_HOST_SNAPSHOT"
+	return "$bad"
+}
+
+# host_bind_ro PATH: make PATH read-only with a bind mount over itself (undone by host_unbind / the trap).
+host_bind_ro() {
+	mount --bind -o ro "$1" "$1" 2>"$IT_DIR/mount.err" || return 1
+	IT_HOST_MOUNTS+=("$1")
+}
+
+host_unbind() {
+	local m
+	for m in "${IT_HOST_MOUNTS[@]}"; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || printf '  FAIL cannot unmount %s\n' "$m"
+	done
+	IT_HOST_MOUNTS=()
+}
+
+# host_restore: undo bind mounts, write every snapshot knob back; 1 if one could not be restored.
+host_restore() {
+	local path val bad=0
+	host_unbind
+	[ -n "$IT_HOST_SNAPSHOT" ] && [ -f "$IT_HOST_SNAPSHOT" ] || return 0
+	while IFS=$'\t' read -r path val; do
+		[ "$(knob_get "$path")" = "$val" ] && continue
+		printf '%s' "$val" >"$path" 2>/dev/null || { note "host restore: $path=$val refused"; bad=1; }
+	done <"$IT_HOST_SNAPSHOT"
+	if ! host_matches_snapshot >"$IT_DIR/host-restore.diff"; then
+		note "host restore: knobs still differ from the originals:"
+		cat "$IT_DIR/host-restore.diff"
+		bad=1
+	fi
+	return "$bad"
+}
+
 # --- cleanup -----------------------------------------------------------------------------------------
 
 it_cleanup() {
@@ -465,6 +551,14 @@ it_cleanup() {
 		fi
 		wait "$pid" 2>/dev/null
 	done
+	if [ -n "$IT_HOST_SNAPSHOT" ] || [ "${#IT_HOST_MOUNTS[@]}" -gt 0 ]; then
+		if host_restore; then
+			printf '  .. trap: bind mounts undone and every host knob back to its original value\n'
+		else
+			printf '  FAIL trap: host knobs could not be fully restored\n'
+			[ "$rc" -eq 0 ] && rc=1
+		fi
+	fi
 	if [ -n "$IT_KSM_SNAPSHOT" ]; then
 		if ksm_restore; then
 			printf '  .. trap: KSM unmerged and every knob back to its original value\n'

@@ -156,6 +156,8 @@ else
 		balloon-release) verb=(balloon release memopt-it-no-such-vm) ;;
 		reserve) verb=(admit --mem 1G --reserve memopt-it-no-such-vm) ;;
 		release) verb=(release memopt-it-no-such-vm) ;;
+		host-apply) verb=(host apply --dry-run) ;;
+		host-restore) verb=(host restore --dry-run) ;;
 		*) verb=("$cmd") ;;
 		esac
 		rc=0
