@@ -236,7 +236,7 @@ static int do_apply(bool dry_run, const char *why, char *err, size_t errlen)
 					H.m[i].state = M_APPLIED;
 			}
 	}
-	dlog_record("host", dry_run, why, "%s%s", dry_run ? "would apply: " : "applied: ", what);
+	dlog_record("host", dry_run, why, "%s%s", dry_run ? "apply: " : "applied: ", what);
 	snprintf(H.last_apply, sizeof(H.last_apply), "%s%s", dry_run ? "(dry-run) " : "", what);
 	H.last_apply_ms = ev_wall_ms();
 	return r;
@@ -286,7 +286,7 @@ int sctl_host_restore(bool dry_run, json_object **ret, char *err, size_t errlen)
 	if (!dry_run)
 		H.nm = 0;
 	dlog_record("host", dry_run, "memoptctl host restore", "%s %zu original value(s)%s",
-		    dry_run ? "would restore" : "restored", dry_run ? before : before - after,
+		    dry_run ? "restore" : "restored", dry_run ? before : before - after,
 		    r > 0 ? ", some could not be restored (kept in the journal)" : "");
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));

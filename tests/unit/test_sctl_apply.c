@@ -26,34 +26,7 @@
 static char dir[64], state[96];
 static struct sctl_plan plan;
 
-static int rm_one(const char *path, const struct stat *sb UNUSED, int flag UNUSED, struct FTW *ftw UNUSED)
-{
-	return remove(path);
-}
-
-static void put(const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static const char *get(const char *name)
-{
-	static char buf[256];
-	char path[256];
-	size_t len;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (fio_read_capped(path, buf, sizeof(buf) - 1, &len, NULL) < 0)
-		return "(unreadable)";
-	buf[len] = '\0';
-	if (len && buf[len - 1] == '\n')
-		buf[len - 1] = '\0';
-	return buf;
-}
+#include "tmptree.h"
 
 static int setup(void **s UNUSED)
 {

@@ -25,34 +25,7 @@ static char dir[64];
 static struct memopt_config cfg;
 static struct st_journal *st;
 
-static int rm_one(const char *path, const struct stat *sb UNUSED, int flag UNUSED, struct FTW *ftw UNUSED)
-{
-	return remove(path);
-}
-
-static void put(const char *rel, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static const char *get(const char *rel)
-{
-	static char buf[128];
-	char path[256];
-	size_t len;
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	if (fio_read_capped(path, buf, sizeof(buf) - 1, &len, NULL) < 0)
-		return "(unreadable)";
-	buf[len] = '\0';
-	if (len && buf[len - 1] == '\n')
-		buf[len - 1] = '\0';
-	return buf;
-}
+#include "tmptree.h"
 
 #define SWAP "proc/sys/vm/swappiness"
 #define DIRTY "proc/sys/vm/dirty_background_ratio"
