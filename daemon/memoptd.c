@@ -19,9 +19,11 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/state.h"
+#include "../common/svc.h"
 #include "../common/virtloop.h"
 #include "../balloon/bln_ctl.h"
 #include "../cluster-hook/clh.h"
+#include "../ksmtuned/ksm_policy.h"
 #include "../ksmtuned/ksm_tuner.h"
 #include "../sysctl/sctl_host.h"
 
@@ -115,12 +117,13 @@ static void on_stop(int signo, void *data)
 {
 	(void)data;
 	log_notice("received %s, stopping", strsignal(signo));
+	svc_stopping();
 	ev_quit(EXIT_OK);
 }
 
-static void on_reload(int signo, void *data)
+/* Parse, validate, swap. Every refusal keeps the running configuration. */
+static void reload_config(void)
 {
-	(void)signo; (void)data;
 	char err[CFG_ERR_MAX];
 	struct memopt_config *n = malloc(sizeof(*n));
 	if (!n) {
@@ -163,6 +166,47 @@ static void on_reload(int signo, void *data)
 	free(old);
 	log_notice("configuration reloaded from %s", n->path[0] ? n->path : "(built-in defaults)");
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
+}
+
+/* The service manager sees the reload start and end, whether the new file was taken or refused. */
+static void on_reload(int signo, void *data)
+{
+	(void)signo; (void)data;
+	svc_reloading();
+	reload_config();
+	svc_ready();
+}
+
+/* STATUS= for the service manager: one short line from the modules' last decisions. */
+static void status_summary(char *buf, size_t len)
+{
+	char host[128];
+	struct ksm_view kv;
+	struct bln_view bv;
+	size_t n = 0;
+	int w;
+
+	/* No view before the tuner's first cycle: "starting", unless the module is not running at all. */
+	w = snprintf(buf, len, "%s", !ksm_tuner_view(&kv) ?
+			(strcmp(ksm_tuner_state(host, sizeof(host)), "unavailable") ? "ksm starting" : "ksm unavailable") :
+			!kv.cfg->ksm.manage ? "ksm report only" : kv.ctl->phase == KSM_PHASE_OFF ? "ksm off" :
+			kv.ctl->phase == KSM_PHASE_CONVERGING ? "ksm converging" : "ksm settled");
+	if (w > 0)
+		n = (size_t)w < len ? (size_t)w : len - 1;
+	if (!bln_get_view(&bv))
+		w = snprintf(buf + n, len - n, ", balloon unavailable");
+	else if (!bv.connected)
+		w = snprintf(buf + n, len - n, ", libvirt disconnected");
+	else
+		w = snprintf(buf + n, len - n, ", %zu guest%s", bv.n, bv.n == 1 ? "" : "s");
+	if (w > 0)
+		n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+	/* "N knob(s) applied, M yielded, drift=..." -> "host N knob(s) applied, M yielded" */
+	sctl_host_state(host, sizeof(host));
+	char *drift = strstr(host, ", drift=");
+	if (drift)
+		*drift = '\0';
+	snprintf(buf + n, len - n, ", host %s%s", host, D.cfg->daemon.dry_run ? ", dry-run" : "");
 }
 
 /* Lock <state_dir>/memoptd.lock. Returns 0, -EWOULDBLOCK when another memoptd holds it, or -errno. */
@@ -288,6 +332,7 @@ static int start_up(void)
  * number of host values that could not be restored. */
 static int stop_all(void)
 {
+	svc_fini();
 	clh_fini();
 	int unrestored = sctl_host_fini(D.cfg->daemon.restore_on_stop);
 	/* Balloons keep their sizes (docs/config.md, "On stop"). */
@@ -392,6 +437,16 @@ int main(int argc, char **argv)
 		errno = -r;
 		log_err("cluster: cannot start (%m), continuing without headroom and admission");
 	}
+
+	/* After every module: READY=1 means start-up (state dir, journal restore, socket, modules) is done. */
+	r = svc_init(status_summary);
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot arm the service notification timer: %m");
+		stop_all();
+		return EXIT_STARTUP;
+	}
+	svc_ready();
 
 	if (D.once) {
 		ksm_tuner_cycle();
