@@ -11,7 +11,8 @@
 #   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster
 #   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
-#   make install DESTDIR= PREFIX=/usr
+#   make install DESTDIR= PREFIX=/usr   binaries, config example, systemd unit (SYSTEMDUNITDIR), man pages,
+#                        bash completion (BASHCOMPDIR)
 #
 # WERROR=1 (default) turns warnings into errors.
 
@@ -21,6 +22,10 @@ BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/memopt
+# systemd units go to /lib/systemd/system on Debian 12 whatever PREFIX is (pkg-config systemd
+# --variable=systemdsystemunitdir says the same there).
+SYSTEMDUNITDIR ?= /lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?= gcc
@@ -143,6 +148,12 @@ install: $(B)/memoptd $(B)/memoptctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/memopt/memoptd.conf || \
 	  install -m 0644 docs/memoptd.conf.example $(DESTDIR)$(SYSCONFDIR)/memopt/memoptd.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	sed 's|/usr/sbin/memoptd|$(SBINDIR)/memoptd|' contrib/systemd/memoptd.service >$(B)/memoptd.service
+	install -m 0644 $(B)/memoptd.service $(DESTDIR)$(SYSTEMDUNITDIR)/memoptd.service
+	install -m 0644 man/memoptd.conf.5 $(DESTDIR)$(MANDIR)/man5/memoptd.conf.5
+	install -m 0644 man/memoptd.8 man/memoptctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 contrib/bash-completion/memoptctl $(DESTDIR)$(BASHCOMPDIR)/memoptctl
 
 format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLI_SRCS) $(wildcard */*.h)
