@@ -77,6 +77,9 @@ static void on_tick(void *data)
 int svc_init(svc_status_fn status)
 {
 	uint64_t usec = 0;
+	/* A fresh start (tests run several loops): svc_fini() has cancelled the old timer. */
+	memset(&S, 0, sizeof(S));
+	S.timer = -1;
 	S.status_fn = status;
 	S.active = getenv("NOTIFY_SOCKET") != NULL;
 	if (!S.active)

@@ -16,7 +16,7 @@ typedef void (*svc_status_fn)(char *buf, size_t len);
  * stays. status may be NULL. Returns 1 when notifications go to a service manager, 0 when there is
  * none (everything else is then a no-op), -errno when the timer cannot be armed. */
 int svc_init(svc_status_fn status);
-/* Stop the timer. */
+/* Stop the timer; call before ev_fini(). */
 void svc_fini(void);
 
 /* READY=1 with the current STATUS=: start-up, or a reload, is complete. */
