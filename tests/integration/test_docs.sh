@@ -129,6 +129,8 @@ fi
 . "$1"
 shift
 COMP_WORDS=("$@") COMP_CWORD=$(($# - 1))
+# bash-completion's _init_completion reads the cursor from COMP_LINE/COMP_POINT, as bash sets them.
+COMP_LINE="$*" COMP_POINT=${#COMP_LINE}
 _memoptctl
 printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
 EOF
