@@ -189,7 +189,7 @@ static int merge(struct bvirt_dom *doms, size_t n, uint64_t now_ms, int64_t wall
 	return 0;
 }
 
-static void policy_cfg(const struct cfg_balloon *b, uint64_t total_kib, struct bln_policy_cfg *p)
+void bln_policy_cfg_from(const struct cfg_balloon *b, uint64_t total_kib, struct bln_policy_cfg *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->host_min_avail_kib = msize_resolve_kib(&b->host_min_avail, total_kib);
@@ -230,7 +230,7 @@ static int acquire(uint64_t now_ms, int64_t wall_ms)
 				   .psi_available = psi.available,
 				   .psi_some_avg10_ppm = psi.available ? psi.some.avg10_ppm : 0};
 	M.have_host = true;
-	policy_cfg(&M.cfg->balloon, mem.total_kib, &M.pcfg);
+	bln_policy_cfg_from(&M.cfg->balloon, mem.total_kib, &M.pcfg);
 
 	r = bvirt_list(M.v, &doms, &n);
 	if (r < 0) {

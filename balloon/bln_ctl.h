@@ -25,6 +25,10 @@ struct bln_bounds {
 
 /* Resolve a domain's bounds. Precedence: memopt metadata > first matching [vm PATTERN] > <min_guarantee>
  * (floor only) > [balloon] floor/shares. Pure. */
+/* The policy's configuration from [balloon] and the host's MemTotal (sizes and percentages resolved;
+ * host_release_avail never below host_min_avail). */
+void bln_policy_cfg_from(const struct cfg_balloon *b, uint64_t total_kib, struct bln_policy_cfg *ret);
+
 void bln_resolve_bounds(const struct memopt_config *cfg, const struct bvirt_dom *d, struct bln_bounds *ret);
 
 struct bln_note {

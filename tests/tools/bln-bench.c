@@ -167,27 +167,13 @@ static uint64_t bb_between(uint64_t *s, uint64_t lo, uint64_t hi)
 
 /* ---- decide: bln_decide alone ---- */
 
-/* The policy configuration memoptd derives from the built-in [balloon] defaults (bln_ctl.c's
- * policy_cfg, which is static there). */
+/* The policy configuration memoptd derives from the built-in [balloon] defaults. */
 static void bb_policy_cfg(uint64_t total_kib, struct bln_policy_cfg *p)
 {
 	struct memopt_config cfg;
-	const struct cfg_balloon *b = &cfg.balloon;
 
 	cfg_defaults(&cfg);
-	memset(p, 0, sizeof(*p));
-	p->host_min_avail_kib = msize_resolve_kib(&b->host_min_avail, total_kib);
-	p->host_release_avail_kib = msize_resolve_kib(&b->host_release_avail, total_kib);
-	p->host_psi_ppm = b->host_psi_ppm;
-	if (b->guest_margin.is_percent)
-		p->guest_margin_ppm = b->guest_margin.ppm;
-	else
-		p->guest_margin_kib = b->guest_margin.kib;
-	p->guest_low_usable_kib = b->guest_low_usable_kib;
-	p->guest_swapin_kib_s = b->guest_swapin_kib_s;
-	p->guest_majflt_s = b->guest_majflt_s;
-	p->min_step_kib = b->min_step_kib;
-	p->max_step_kib = b->max_step_kib;
+	bln_policy_cfg_from(&cfg.balloon, total_kib, p);
 }
 
 /* Guests of 1..16 GiB at 50..100 % of their max, floors 25..50 %, MemAvailable 5..60 % of actual,
