@@ -151,11 +151,15 @@ static int begin_sample(struct mtr_writer *w, const struct mtr_family *f, const 
 		w->errors++;
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!mtr_valid_label_name(l[i].name) || !l[i].value) {
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = strcmp(l[i].name, l[j].name) == 0;
+		if (!mtr_valid_label_name(l[i].name) || !l[i].value || dup) {
 			w->errors++;
 			return -EINVAL;
 		}
+	}
 	if (f != w->cur) {
 		for (size_t i = 0; i < w->nseen; i++)
 			if (w->seen[i] == f || strcmp(w->seen[i]->name, f->name) == 0) {
