@@ -247,6 +247,15 @@ int mtr_http_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms)
 	return 0;
 }
 
+static bool same_port(const char *a, const char *b)
+{
+	struct naddr x, y;
+	if (naddr_parse(a, &x) < 0 || naddr_parse(b, &y) < 0)
+		return false;
+	/* sin_port and sin6_port sit at the same offset */
+	return ((const struct sockaddr_in *)&x.ss)->sin_port == ((const struct sockaddr_in *)&y.ss)->sin_port;
+}
+
 int mtr_http_reload(void)
 {
 	const char *want = (*X.cfg)->metrics.listen;
@@ -261,9 +270,9 @@ int mtr_http_reload(void)
 		return 0;
 	}
 	r = server_start(want, &n);
-	if (r == -EADDRINUSE && X.s.d) {
-		/* Most likely our own listener holds the port (127.0.0.1:P -> 0.0.0.0:P): let go of it, try
-		 * again, and go back to the old address if the new one still cannot be had. */
+	if (r == -EADDRINUSE && X.s.d && same_port(want, X.s.listen)) {
+		/* Our own listener may hold the port (127.0.0.1:P -> 0.0.0.0:P): let go of it, try again,
+		 * and go back to the old address if the new one still cannot be had. */
 		char old[CFG_LISTEN_MAX];
 		snprintf(old, sizeof(old), "%s", X.s.listen);
 		server_stop(&X.s);
