@@ -38,11 +38,15 @@ FAM(f_psitot, "memopt_host_memory_pressure_stall_seconds_total", C,
 /* KSM */
 FAM(f_kshared, "memopt_ksm_pages_shared_bytes", G, "KSM pages in use (pages_shared), in bytes");
 FAM(f_ksharing, "memopt_ksm_pages_sharing_bytes", G, "memory KSM saves by sharing (pages_sharing), in bytes");
-FAM(f_kunshared, "memopt_ksm_pages_unshared_bytes", G, "pages ksmd checks that are unique (pages_unshared), in bytes");
-FAM(f_kvolatile, "memopt_ksm_pages_volatile_bytes", G, "pages changing too fast to merge (pages_volatile), in bytes");
-FAM(f_kzero, "memopt_ksm_zero_pages_bytes", G, "empty pages merged with the zero page (ksm_zero_pages), in bytes");
+FAM(f_kunshared, "memopt_ksm_pages_unshared_bytes", G,
+    "pages ksmd checks that are unique (pages_unshared), in bytes");
+FAM(f_kvolatile, "memopt_ksm_pages_volatile_bytes", G,
+    "pages changing too fast to merge (pages_volatile), in bytes");
+FAM(f_kzero, "memopt_ksm_zero_pages_bytes", G,
+    "empty pages merged with the zero page (ksm_zero_pages), in bytes");
 FAM(f_ksaved, "memopt_ksm_saved_bytes", G, "memory KSM saves: pages_sharing plus ksm_zero_pages, in bytes");
-FAM(f_kprofit, "memopt_ksm_general_profit_bytes", G, "the kernel's KSM profit (general_profit): saving less metadata");
+FAM(f_kprofit, "memopt_ksm_general_profit_bytes", G,
+    "the kernel's KSM profit (general_profit): saving less metadata");
 FAM(f_kscans, "memopt_ksm_full_scans_total", C, "full scans ksmd completed (full_scans)");
 FAM(f_kscanned, "memopt_ksm_pages_scanned_total", C, "pages ksmd visited (pages_scanned)");
 FAM(f_kcpu, "memopt_ksmd_cpu_seconds_total", C, "CPU time (user + system) of the ksmd kernel thread");
@@ -52,14 +56,16 @@ FAM(f_knob, "memopt_ksm_knob", G,
 FAM(f_krun, "memopt_ksm_run", G, "ksmd run state: 0 stopped, 1 running, 2 unmerging all pages");
 FAM(f_kmode, "memopt_ksm_mode", G, "[ksm] mode: 1 for the configured one (auto, always, off)");
 FAM(f_kmanaged, "memopt_ksm_managed", G, "1 when memoptd may write the KSM knobs ([ksm] manage)");
-FAM(f_kphase, "memopt_ksm_controller_phase", G, "1 for the KSM controller's current phase (off, converging, settled)");
+FAM(f_kphase, "memopt_ksm_controller_phase", G,
+    "1 for the KSM controller's current phase (off, converging, settled)");
 FAM(f_kdec, "memopt_ksm_decisions_total", C, "KSM controller cycles by how they ended");
 FAM(f_kcycles, "memopt_ksm_cycles_total", C, "KSM controller cycles run");
 FAM(f_kvm_merging, "memopt_ksm_vm_merging_bytes", G,
     "memory of a process mapped to KSM pages (ksm_merging_pages), in bytes, by domain and pid");
 FAM(f_kvm_saved, "memopt_ksm_vm_saved_bytes", G,
     "a process's share of the KSM saving (merging scaled by sharing/(shared+sharing), plus zero pages)");
-FAM(f_kvm_profit, "memopt_ksm_vm_profit_bytes", G, "the kernel's KSM profit of a process (ksm_process_profit)");
+FAM(f_kvm_profit, "memopt_ksm_vm_profit_bytes", G,
+    "the kernel's KSM profit of a process (ksm_process_profit)");
 /* balloon */
 FAM(f_bconn, "memopt_balloon_connected", G, "1 while memoptd is connected to libvirt");
 FAM(f_bguests, "memopt_balloon_guests", G, "running domains the balloon controller sees");
@@ -67,19 +73,23 @@ FAM(f_bcycles, "memopt_balloon_cycles_total", C, "balloon controller cycles run"
 FAM(f_bcur, "memopt_balloon_current_bytes", G, "a domain's current balloon size (actual), by domain");
 FAM(f_btarget, "memopt_balloon_target_bytes", G,
     "the balloon size memoptd last set for a domain, or the operator's manual target");
-FAM(f_bdev, "memopt_balloon_target_deviation_bytes", G, "current balloon size less the target (actual vs target)");
+FAM(f_bdev, "memopt_balloon_target_deviation_bytes", G,
+    "current balloon size less the target (actual vs target)");
 FAM(f_bfloor, "memopt_balloon_floor_bytes", G, "the size memoptd never shrinks a domain below");
 FAM(f_bmax, "memopt_balloon_max_bytes", G, "a domain's maximum memory");
 FAM(f_bmanaged, "memopt_balloon_managed", G, "1 when the controller may change the domain's balloon");
 FAM(f_bact, "memopt_balloon_actions_total", C, "balloon changes the policy decided, by direction and result");
 FAM(f_bshort, "memopt_balloon_host_short", G, "1 when the host was below its balloon goal in the last cycle");
-FAM(f_bgoal, "memopt_balloon_host_goal_available_bytes", G, "MemAvailable below which guests are reclaimed from");
+FAM(f_bgoal, "memopt_balloon_host_goal_available_bytes", G,
+    "MemAvailable below which guests are reclaimed from");
 /* host policy */
 FAM(f_hmanaged, "memopt_host_knobs_managed", G, "host knobs memoptd applied and still manages");
-FAM(f_hinfo, "memopt_host_knob_info", G, "a host knob memoptd applied: applied and original value as labels; always 1");
+FAM(f_hinfo, "memopt_host_knob_info", G,
+    "a host knob memoptd applied: applied and original value as labels; always 1");
 FAM(f_hval, "memopt_host_knob_value", G, "numeric value of a host knob memoptd applied, and its original");
 FAM(f_hyield, "memopt_host_knob_yielded", G, "1 when someone else changed the knob and memoptd yielded it");
-FAM(f_hreapply, "memopt_host_knob_reapplies_total", C, "re-applies of a knob after drift ([host] drift = reapply)");
+FAM(f_hreapply, "memopt_host_knob_reapplies_total", C,
+    "re-applies of a knob after drift ([host] drift = reapply)");
 FAM(f_hdrift, "memopt_host_drift_events_total", C, "applied host knobs found changed by someone else");
 /* headroom */
 FAM(f_hrvalid, "memopt_headroom_valid", G, "1 when this host's headroom can be computed");
@@ -87,13 +97,15 @@ FAM(f_hrnow, "memopt_headroom_now_bytes", G, "memory a new VM can take now, with
 FAM(f_hrrecl, "memopt_headroom_reclaimable_bytes", G, "memory ballooning could free from running guests");
 FAM(f_hrhuge, "memopt_headroom_hugepages_free_bytes", G, "free hugepage pool, less reservations");
 FAM(f_hrresv, "memopt_headroom_reservations", G, "live admission reservations on this host");
-FAM(f_hrresvb, "memopt_headroom_reserved_bytes", G, "memory held by live reservations on this host (taken from now)");
+FAM(f_hrresvb, "memopt_headroom_reserved_bytes", G,
+    "memory held by live reservations on this host (taken from now)");
 /* cluster */
 FAM(f_cmode, "memopt_cluster_mode", G, "1 for the configured [cluster] mode (standalone, corosync)");
 FAM(f_cconn, "memopt_cluster_connected", G, "1 while connected to corosync (mode = corosync)");
 FAM(f_cquorate, "memopt_cluster_quorate", G, "1 while this node is in a quorate partition (mode = corosync)");
 FAM(f_cmembers, "memopt_cluster_members", G, "hosts in the current membership");
-FAM(f_cnode, "memopt_cluster_node_headroom_bytes", G, "a host's headroom as the cluster view sees it, by node and kind");
+FAM(f_cnode, "memopt_cluster_node_headroom_bytes", G,
+    "a host's headroom as the cluster view sees it, by node and kind");
 FAM(f_cfresh, "memopt_cluster_node_fresh", G, "1 when the host's report is fresh enough to admit on");
 FAM(f_cresv, "memopt_cluster_reservations", G, "live admission reservations in the cluster ledger");
 
@@ -196,8 +208,8 @@ static void refresh_vms(const struct memopt_config *cfg, const struct ksm_view *
 		struct vm_row *r = &V.row[V.n];
 		if (e[i].st.merging_pages == 0 && e[i].st.zero_pages == 0 && e[i].st.rmap_items == 0)
 			continue;
-		ksm_name_process(cfg->daemon.procfs_root, BVIRT_QEMU_RUN_DIR, e[i].pid, r->name, sizeof(r->name),
-				 &r->source);
+		ksm_name_process(cfg->daemon.procfs_root, BVIRT_QEMU_RUN_DIR, e[i].pid, r->name,
+				 sizeof(r->name), &r->source);
 		snprintf(r->pid, sizeof(r->pid), "%d", (int)e[i].pid);
 		r->merging_pages = e[i].st.merging_pages;
 		r->saved_pages = ksm_proc_saved_pages(&e[i].st, &kv->sample->ksm);
@@ -217,7 +229,8 @@ static void ksm_page_gauge(struct mtr_writer *w, const struct mtr_family *f, con
 
 static void ksm_series(struct mtr_writer *w, const struct memopt_config *cfg)
 {
-	static const char *const modes[] = {[KSM_MODE_AUTO] = "auto", [KSM_MODE_ALWAYS] = "always", [KSM_MODE_OFF] = "off"};
+	static const char *const modes[] = {
+	    [KSM_MODE_AUTO] = "auto", [KSM_MODE_ALWAYS] = "always", [KSM_MODE_OFF] = "off"};
 	static const enum ksm_phase phases[] = {KSM_PHASE_OFF, KSM_PHASE_CONVERGING, KSM_PHASE_SETTLED};
 	struct ksm_view v;
 
@@ -231,8 +244,12 @@ static void ksm_series(struct mtr_writer *w, const struct memopt_config *cfg)
 	ksm_page_gauge(w, &f_kunshared, k, KSM_F_PAGES_UNSHARED, page);
 	ksm_page_gauge(w, &f_kvolatile, k, KSM_F_PAGES_VOLATILE, page);
 	ksm_page_gauge(w, &f_kzero, k, KSM_F_KSM_ZERO_PAGES, page);
-	uint64_t sharing = ksm_has(k, KSM_F_PAGES_SHARING) && k->v[KSM_F_PAGES_SHARING] > 0 ? (uint64_t)k->v[KSM_F_PAGES_SHARING] : 0;
-	uint64_t zero = ksm_has(k, KSM_F_KSM_ZERO_PAGES) && k->v[KSM_F_KSM_ZERO_PAGES] > 0 ? (uint64_t)k->v[KSM_F_KSM_ZERO_PAGES] : 0;
+	uint64_t sharing = ksm_has(k, KSM_F_PAGES_SHARING) && k->v[KSM_F_PAGES_SHARING] > 0
+			       ? (uint64_t)k->v[KSM_F_PAGES_SHARING]
+			       : 0;
+	uint64_t zero = ksm_has(k, KSM_F_KSM_ZERO_PAGES) && k->v[KSM_F_KSM_ZERO_PAGES] > 0
+			    ? (uint64_t)k->v[KSM_F_KSM_ZERO_PAGES]
+			    : 0;
 	PUT_U0(w, f_ksaved, (sharing + zero) * page);
 	if (ksm_has(k, KSM_F_GENERAL_PROFIT))
 		PUT_I0(w, f_kprofit, k->v[KSM_F_GENERAL_PROFIT]);
@@ -261,15 +278,15 @@ static void ksm_series(struct mtr_writer *w, const struct memopt_config *cfg)
 	refresh_vms(cfg, &v);
 	/* One family after the other: the exposition format wants a family's samples together. */
 	for (size_t i = 0; i < V.n; i++)
-		PUT_U(w, f_kvm_merging, V.row[i].merging_pages * page, {"domain", V.row[i].name}, {"pid", V.row[i].pid},
-		      {"source", V.row[i].source});
+		PUT_U(w, f_kvm_merging, V.row[i].merging_pages * page, {"domain", V.row[i].name},
+		      {"pid", V.row[i].pid}, {"source", V.row[i].source});
 	for (size_t i = 0; i < V.n; i++)
-		PUT_U(w, f_kvm_saved, V.row[i].saved_pages * page, {"domain", V.row[i].name}, {"pid", V.row[i].pid},
-		      {"source", V.row[i].source});
+		PUT_U(w, f_kvm_saved, V.row[i].saved_pages * page, {"domain", V.row[i].name},
+		      {"pid", V.row[i].pid}, {"source", V.row[i].source});
 	for (size_t i = 0; i < V.n; i++)
 		mtr_put_i64(w, &f_kvm_profit,
-			    L({"domain", V.row[i].name}, {"pid", V.row[i].pid}, {"source", V.row[i].source}), 3,
-			    V.row[i].profit_bytes);
+			    L({"domain", V.row[i].name}, {"pid", V.row[i].pid}, {"source", V.row[i].source}),
+			    3, V.row[i].profit_bytes);
 }
 
 /* --- balloon ------------------------------------------------------------------------------------ */
@@ -295,14 +312,16 @@ static void balloon_series(struct mtr_writer *w)
 			PUT_U(w, f_btarget, kib_b(vm_target_kib(&v.vms[i])), {"domain", v.vms[i].dom.name});
 	for (size_t i = 0; i < v.n; i++)
 		if (vm_target_kib(&v.vms[i]))
-			mtr_put_i64(w, &f_bdev, L({"domain", v.vms[i].dom.name}), 1,
-				    kib_sb((int64_t)v.vms[i].dom.st.actual_kib - (int64_t)vm_target_kib(&v.vms[i])));
+			mtr_put_i64(
+			    w, &f_bdev, L({"domain", v.vms[i].dom.name}), 1,
+			    kib_sb((int64_t)v.vms[i].dom.st.actual_kib - (int64_t)vm_target_kib(&v.vms[i])));
 	for (size_t i = 0; i < v.n; i++)
 		PUT_U(w, f_bfloor, kib_b(v.vms[i].b.floor_kib), {"domain", v.vms[i].dom.name});
 	for (size_t i = 0; i < v.n; i++)
 		PUT_U(w, f_bmax, kib_b(v.vms[i].dom.max_kib), {"domain", v.vms[i].dom.name});
 	for (size_t i = 0; i < v.n; i++)
-		PUT_U(w, f_bmanaged, v.vms[i].b.managed && v.vms[i].dom.has_balloon, {"domain", v.vms[i].dom.name});
+		PUT_U(w, f_bmanaged, v.vms[i].b.managed && v.vms[i].dom.has_balloon,
+		      {"domain", v.vms[i].dom.name});
 	for (int d = 0; d < 2; d++)
 		for (int r = 0; r < BLN_RES__MAX; r++)
 			PUT_U(w, f_bact, v.actions[d][r], {"action", d ? "grow" : "shrink"},
@@ -412,13 +431,15 @@ static void cluster_series(struct mtr_writer *w, int64_t wall_ms)
 			if (!hh->have_report || !hr_host_headroom(s.st, hh, wall_ms, expiry, &x))
 				continue;
 			int64_t kib = k == 0 ? x.now_kib : k == 1 ? x.reclaimable_kib : x.hp_free_kib;
-			mtr_put_i64(w, &f_cnode, L({"node", hh->rep.host}, {"kind", kinds[k]}), 2, kib_sb(kib));
+			mtr_put_i64(w, &f_cnode, L({"node", hh->rep.host}, {"kind", kinds[k]}), 2,
+				    kib_sb(kib));
 		}
 	for (size_t i = 0; i < s.st->nhosts; i++) {
 		const struct hr_host *hh = &s.st->host[i];
 		struct hr_headroom x;
 		if (hh->have_report)
-			PUT_U(w, f_cfresh, hr_host_headroom(s.st, hh, wall_ms, expiry, &x), {"node", hh->rep.host});
+			PUT_U(w, f_cfresh, hr_host_headroom(s.st, hh, wall_ms, expiry, &x),
+			      {"node", hh->rep.host});
 	}
 	PUT_U0(w, f_cresv, live);
 }

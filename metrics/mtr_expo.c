@@ -89,7 +89,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return len;
 }
@@ -125,8 +126,8 @@ bool mtr_valid_metric_name(const char *s)
 	if (!s || !*s || (*s >= '0' && *s <= '9'))
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      *s == ':'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == ':'))
 			return false;
 	return true;
 }
@@ -147,7 +148,8 @@ static bool ends_with(const char *s, const char *suffix)
 /* Checks, then "# HELP"/"# TYPE" when the family starts, then "name{labels} ". */
 static int begin_sample(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n)
 {
-	if (!f || !mtr_valid_metric_name(f->name) || (f->type == MTR_COUNTER && !ends_with(f->name, "_total"))) {
+	if (!f || !mtr_valid_metric_name(f->name) ||
+	    (f->type == MTR_COUNTER && !ends_with(f->name, "_total"))) {
 		w->errors++;
 		return -EINVAL;
 	}
@@ -184,7 +186,7 @@ static int begin_sample(struct mtr_writer *w, const struct mtr_family *f, const 
 	if (n) {
 		put_str(w, "{");
 		for (size_t i = 0; i < n; i++) {
-			put_str(w, i ? ",": "");
+			put_str(w, i ? "," : "");
 			put_str(w, l[i].name);
 			put_str(w, "=\"");
 			put_escaped(w, l[i].value, true);
@@ -203,7 +205,8 @@ static int end_sample(struct mtr_writer *w, const char *num)
 	return w->oom ? -ENOMEM : 0;
 }
 
-int mtr_put_u64(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n, uint64_t v)
+int mtr_put_u64(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n,
+		uint64_t v)
 {
 	char num[32];
 	int r = begin_sample(w, f, l, n);
@@ -213,7 +216,8 @@ int mtr_put_u64(struct mtr_writer *w, const struct mtr_family *f, const struct m
 	return end_sample(w, num);
 }
 
-int mtr_put_i64(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n, int64_t v)
+int mtr_put_i64(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n,
+		int64_t v)
 {
 	char num[32];
 	if (f && f->type == MTR_COUNTER && v < 0) {
@@ -227,7 +231,8 @@ int mtr_put_i64(struct mtr_writer *w, const struct mtr_family *f, const struct m
 	return end_sample(w, num);
 }
 
-int mtr_put_double(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n, double v)
+int mtr_put_double(struct mtr_writer *w, const struct mtr_family *f, const struct mtr_label *l, size_t n,
+		   double v)
 {
 	char num[40];
 	if (f && f->type == MTR_COUNTER && (!isfinite(v) || v < 0)) {

@@ -19,7 +19,7 @@ struct mtr_family {
 
 struct mtr_label {
 	const char *name;
-	const char *value;	/* any bytes: escaped, and invalid UTF-8 replaced by U+FFFD */
+	const char *value; /* any bytes: escaped, and invalid UTF-8 replaced by U+FFFD */
 };
 
 #define MTR_SEEN_MAX 256
@@ -28,9 +28,9 @@ struct mtr_label {
 struct mtr_writer {
 	char *text;
 	size_t len, cap;
-	bool oom;			/* an allocation failed: the text is incomplete */
-	unsigned errors;		/* samples refused (bad names, a family split by another) */
-	const struct mtr_family *cur;	/* family of the last sample */
+	bool oom;		      /* an allocation failed: the text is incomplete */
+	unsigned errors;	      /* samples refused (bad names, a family split by another) */
+	const struct mtr_family *cur; /* family of the last sample */
 	size_t nseen;
 	const struct mtr_family *seen[MTR_SEEN_MAX];
 };

@@ -18,8 +18,8 @@
 #include "../common/netaddr.h"
 
 #define CONN_LIMIT 32u
-#define CONN_TIMEOUT_S 10u          /* a client that sends nothing is dropped after this */
-#define CONN_MEMORY (64u * 1024u)   /* per-connection buffer: a request line and headers */
+#define CONN_TIMEOUT_S 10u	  /* a client that sends nothing is dropped after this */
+#define CONN_MEMORY (64u * 1024u) /* per-connection buffer: a request line and headers */
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct server {
@@ -33,7 +33,7 @@ static struct {
 	bool initialised;
 	const struct memopt_config *const *cfg;
 	uint64_t start_ms;
-	struct server s;                /* s.d == NULL: not listening */
+	struct server s; /* s.d == NULL: not listening */
 	struct mtr_self self;
 } X = {.s = {.epfd = -1, .timer = -1}};
 
@@ -87,7 +87,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body
 			     const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	    len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		if (must_free)
 			free(body);
@@ -98,7 +98,10 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	enum MHD_Result q = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
-	X.self.requests[code == 200 ? MTR_CODE_200 : code == 404 ? MTR_CODE_404 : code == 405 ? MTR_CODE_405 : MTR_CODE_500]++;
+	X.self.requests[code == 200   ? MTR_CODE_200
+			: code == 404 ? MTR_CODE_404
+			: code == 405 ? MTR_CODE_405
+				      : MTR_CODE_500]++;
 	return q;
 }
 
@@ -136,7 +139,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		log_debug("metrics: %u sample(s) refused by the exposition writer", w.errors);
 	char *text = mtr_take(&w, &len);
 	if (!text)
-		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg_500, strlen(msg_500), false, "text/plain");
+		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg_500, strlen(msg_500), false,
+			     "text/plain");
 	return reply(c, MHD_HTTP_OK, text, len, true, CONTENT_TYPE);
 }
 
@@ -178,7 +182,8 @@ static int server_start(const char *listen, struct server *ret)
 	int r;
 
 	if (naddr_parse(listen, &a) < 0) {
-		log_err("metrics: invalid listen address '%s'", listen); /* the config parser refuses it first */
+		log_err("metrics: invalid listen address '%s'",
+			listen); /* the config parser refuses it first */
 		return -EINVAL;
 	}
 	naddr_format(&a, where, sizeof(where));
@@ -189,12 +194,10 @@ static int server_start(const char *listen, struct server *ret)
 	}
 	/* The logger first: MHD logs options it parses after it with its own (stderr) logger. */
 	s.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
-			       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-			       MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+			       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
+			       (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
 			       MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
-			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-			       MHD_OPTION_END);
+			       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
 	if (!s.d) {
 		close(fd);
 		log_err("metrics: cannot start the HTTP server on %s", where);

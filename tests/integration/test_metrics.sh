@@ -250,6 +250,56 @@ check "listen = off: memoptd has no TCP listener left" wait_until 10 no_listener
 daemon_stop "$PID" TERM 20
 check_eq "memoptd stops with exit 0" 0 "$IT_RC"
 
+echo "-- host policy: applied knobs, originals and drift"
+cp -r "$IT_SRC/tests/fixtures/sys-numa-2node" "$D/hp-sys"
+cp -r "$IT_SRC/tests/fixtures/proc-host" "$D/hp-proc"
+P4=$(free_port)
+cat >"$D/host.conf" <<EOF2
+[ksm]
+manage = no
+
+[balloon]
+uri = test:///default
+
+[host]
+domain_xml_dir = none
+interval = 1s
+
+[metrics]
+listen = 127.0.0.1:$P4
+EOF2
+daemon_start hp -c "$D/host.conf" --ksmtuned-conf none --sysfs-root "$D/hp-sys" --procfs-root "$D/hp-proc" \
+	--socket "$D/hp.sock" --state-dir "$D/state-hp"
+if wait_socket "$D/hp.sock" "$DAEMON_PID" 15; then
+	check_rc "memoptctl host apply on the fixture tree" 0 "$MEMOPTCTL" --socket "$D/hp.sock" host apply
+	ctl_json "$D/hp.sock" host >"$D/host.json"
+	scrape "$P4" "$D/hp.txt" >/dev/null
+	check "promtool accepts the host policy series" promtool_ok "$D/hp.txt"
+	applied=$(jq -r '.items[] | select(.key == "vm.swappiness") | .applied' "$D/host.json")
+	orig=$(jq -r '.items[] | select(.key == "vm.swappiness") | .original' "$D/host.json")
+	check_eq "vm.swappiness: applied and original as memoptctl --json host shows them" "10 60" "$applied $orig"
+	check_eq "memopt_host_knob_info carries both" 1 \
+		"$(value "$D/hp.txt" "memopt_host_knob_info{knob=\"vm.swappiness\",applied=\"$applied\",original=\"$orig\"}")"
+	check_eq "memopt_host_knob_value applied / original" "$applied $orig" \
+		"$(value "$D/hp.txt" 'memopt_host_knob_value{knob="vm.swappiness",value="applied"}') $(value "$D/hp.txt" 'memopt_host_knob_value{knob="vm.swappiness",value="original"}')"
+	check_eq "managed knobs = memoptctl's applied count" "$(jq .applied "$D/host.json")" \
+		"$(value "$D/hp.txt" memopt_host_knobs_managed)"
+	# Someone else changes it: the drift check (every 1 s) yields it.
+	printf '33\n' >"$D/hp-proc/sys/vm/swappiness"
+	drifted() {
+		scrape "$P4" "$D/hp.txt" >/dev/null &&
+			[ "$(value "$D/hp.txt" memopt_host_drift_events_total)" = 1 ] &&
+			[ "$(value "$D/hp.txt" 'memopt_host_knob_yielded{knob="vm.swappiness"}')" = 1 ]
+	}
+	check "a changed knob: drift_events_total 1 and the knob yielded" wait_until 10 drifted
+	ctl_json "$D/hp.sock" host >"$D/host2.json"
+	check_eq "memoptctl --json host agrees on the drift events" 1 "$(jq .drift_events "$D/host2.json")"
+	daemon_stop "$DAEMON_PID" TERM 20
+	check_eq "the host policy daemon stops with exit 0" 0 "$IT_RC"
+else
+	fail "the host policy daemon did not answer"
+fi
+
 echo "-- the default listens on loopback only"
 if grep -q ":$(hexport 9720) [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
 	subskip "port 9720 is taken on this machine; the default listener cannot be checked"

@@ -17,7 +17,8 @@ static const struct mtr_family g_mem = {"memopt_test_memory_bytes", MTR_GAUGE, "
 static const struct mtr_family c_ops = {"memopt_test_ops_total", MTR_COUNTER, "operations"};
 static const struct mtr_family c_bad = {"memopt_test_ops", MTR_COUNTER, "a counter without _total"};
 static const struct mtr_family g_badname = {"memopt-test", MTR_GAUGE, "dash in the name"};
-static const struct mtr_family g_help = {"memopt_test_help", MTR_GAUGE, "back\\slash and\nnewline \"quoted\""};
+static const struct mtr_family g_help = {"memopt_test_help", MTR_GAUGE,
+					 "back\\slash and\nnewline \"quoted\""};
 
 /* The writer's text, which must be complete (no allocation failure). */
 static const char *text(const struct mtr_writer *w)
@@ -88,7 +89,8 @@ static void test_escaping(void **state)
 	/* A libvirt domain name may hold quotes, backslashes and newlines. */
 	const struct mtr_label l[] = {{"domain", "we\"ird\\name\nnext"}, {"pid", "42"}};
 	assert_int_equal(mtr_put_u64(&w, &g_mem, l, 2, 1), 0);
-	assert_non_null(strstr(text(&w), "memopt_test_memory_bytes{domain=\"we\\\"ird\\\\name\\nnext\",pid=\"42\"} 1\n"));
+	assert_non_null(
+	    strstr(text(&w), "memopt_test_memory_bytes{domain=\"we\\\"ird\\\\name\\nnext\",pid=\"42\"} 1\n"));
 	mtr_fini(&w);
 
 	/* HELP escapes backslash and newline, not quotes. */
@@ -99,9 +101,14 @@ static void test_escaping(void **state)
 
 	/* Bytes that are not UTF-8 (a process comm) become U+FFFD; valid UTF-8 passes. */
 	mtr_init(&w);
-	const struct mtr_label u[] = {{"domain", "a\xff" "b\xc3\xa9" "c\xed\xa0\x80" "d\xc0\xaf"}};
+	const struct mtr_label u[] = {{"domain", "a\xff"
+						 "b\xc3\xa9"
+						 "c\xed\xa0\x80"
+						 "d\xc0\xaf"}};
 	assert_int_equal(mtr_put_u64(&w, &g_mem, u, 1, 0), 0);
-	assert_non_null(strstr(text(&w), "{domain=\"a\xef\xbf\xbd" "b\xc3\xa9" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	assert_non_null(strstr(text(&w), "{domain=\"a\xef\xbf\xbd"
+					 "b\xc3\xa9"
+					 "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 					 "d\xef\xbf\xbd\xef\xbf\xbd\"}"));
 	mtr_fini(&w);
 
@@ -119,11 +126,14 @@ static void test_refusals(void **state)
 	mtr_init(&w);
 	assert_int_equal(mtr_put_u64(&w, &c_bad, NULL, 0, 1), -EINVAL);
 	assert_int_equal(mtr_put_u64(&w, &g_badname, NULL, 0, 1), -EINVAL);
-	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"bad-label", "x"}}, 1, 1), -EINVAL);
-	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"__reserved", "x"}}, 1, 1), -EINVAL);
+	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"bad-label", "x"}}, 1, 1),
+			 -EINVAL);
+	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"__reserved", "x"}}, 1, 1),
+			 -EINVAL);
 	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"9lives", "x"}}, 1, 1), -EINVAL);
 	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"a", NULL}}, 1, 1), -EINVAL);
-	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"a", "1"}, {"a", "2"}}, 2, 1), -EINVAL);
+	assert_int_equal(mtr_put_u64(&w, &g_mem, (const struct mtr_label[]){{"a", "1"}, {"a", "2"}}, 2, 1),
+			 -EINVAL);
 	assert_int_equal(mtr_put_i64(&w, &c_ops, NULL, 0, -1), -EINVAL);
 	assert_int_equal(mtr_put_double(&w, &c_ops, NULL, 0, NAN), -EINVAL);
 	assert_int_equal(mtr_put_double(&w, &c_ops, NULL, 0, INFINITY), -EINVAL);
@@ -147,7 +157,8 @@ static void test_numbers(void **state)
 	struct mtr_writer w;
 	mtr_init(&w);
 	assert_int_equal(mtr_put_double(&w, &g_mem, (const struct mtr_label[]){{"v", "a"}}, 1, 0.1), 0);
-	assert_int_equal(mtr_put_double(&w, &g_mem, (const struct mtr_label[]){{"v", "b"}}, 1, 1796419641.815), 0);
+	assert_int_equal(
+	    mtr_put_double(&w, &g_mem, (const struct mtr_label[]){{"v", "b"}}, 1, 1796419641.815), 0);
 	assert_int_equal(mtr_put_double(&w, &g_mem, (const struct mtr_label[]){{"v", "c"}}, 1, NAN), 0);
 	assert_int_equal(mtr_put_double(&w, &g_mem, (const struct mtr_label[]){{"v", "d"}}, 1, -INFINITY), 0);
 	assert_int_equal(mtr_put_i64(&w, &g_mem, (const struct mtr_label[]){{"v", "e"}}, 1, INT64_MIN), 0);
@@ -192,9 +203,26 @@ static void test_listen_addresses(void **state)
 	assert_false(naddr_is_loopback(&a));
 
 	static const char *const bad[] = {
-	    "", "9720", ":9720", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:+80",
-	    "127.0.0.1:080", "127.0.0.1: 80", "127.0.0.1:80 ", "127.1:80", "0x7f.0.0.1:80", "localhost:9720",
-	    "::1:9720", "[::1]", "[::1]9720", "[::1:9720", "[fe80::1%eth0]:80", "256.0.0.1:80",
+	    "",
+	    "9720",
+	    ":9720",
+	    "127.0.0.1",
+	    "127.0.0.1:",
+	    "127.0.0.1:0",
+	    "127.0.0.1:65536",
+	    "127.0.0.1:+80",
+	    "127.0.0.1:080",
+	    "127.0.0.1: 80",
+	    "127.0.0.1:80 ",
+	    "127.1:80",
+	    "0x7f.0.0.1:80",
+	    "localhost:9720",
+	    "::1:9720",
+	    "[::1]",
+	    "[::1]9720",
+	    "[::1:9720",
+	    "[fe80::1%eth0]:80",
+	    "256.0.0.1:80",
 	    "127.0.0.1:99999999999999999999999",
 	    "[1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff]:80",
 	};
@@ -210,9 +238,9 @@ static void test_listen_addresses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_gauge_counter),  cmocka_unit_test(test_help_type_once),
-	    cmocka_unit_test(test_escaping),	   cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_numbers),	   cmocka_unit_test(test_listen_addresses),
+	    cmocka_unit_test(test_gauge_counter), cmocka_unit_test(test_help_type_once),
+	    cmocka_unit_test(test_escaping),	  cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_numbers),	  cmocka_unit_test(test_listen_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
