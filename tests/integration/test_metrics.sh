@@ -242,6 +242,17 @@ check_grep "and why" "$D/m.log" "metrics: cannot listen on 127.0.0.1:$P3: Addres
 check_eq "the old listener keeps serving" 200 "$(scrape "$P2" "$D/r.txt")"
 kill "$BLOCKER" 2>/dev/null
 wait "$BLOCKER" 2>/dev/null
+# IPv6 loopback, where the host has it.
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+	P5=$(free_port)
+	sed -i "s/^listen = .*/listen = [::1]:$P5/" "$D/memoptd.conf"
+	kill -HUP "$PID"
+	v6_up() { [ "$(curl -sS -g -m 5 -o "$D/v6.txt" -w '%{http_code}' "http://[::1]:$P5/metrics")" = 200 ]; }
+	check "listen = [::1]:PORT serves over IPv6" wait_until 10 v6_up
+	check_eq "... and only there" "00000000000000000000000001000000:$(hexport "$P5")" "$(listening "$PID")"
+else
+	subskip "no IPv6 loopback on this host: [::1] not checked"
+fi
 # listen = off closes it.
 sed -i "s/^listen = .*/listen = off/" "$D/memoptd.conf"
 kill -HUP "$PID"
