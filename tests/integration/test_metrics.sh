@@ -55,6 +55,10 @@ printf '4242 (qemu-system-x86) S 1 4242 4242 0 -1 4194560 1234 0 12 0 0 0 0 0 20
 printf '150000\n' >"$H/proc/4242/ksm_merging_pages"
 printf 'ksm_rmap_items 262144\nksm_zero_pages 1024\nksm_merging_pages 150000\nksm_process_profit 601817088\nksm_merge_any: no\nksm_mergeable: yes\n' \
 	>"$H/proc/4242/ksm_stat"
+# The ksmd kernel thread (PF_KTHREAD in the flags, no exe): 250 + 150 clock ticks of CPU.
+mkdir -p "$H/proc/77"
+printf '77 (ksmd) S 2 0 0 0 -1 2097216 0 0 0 0 250 150 0 0 25 5 1 0 30 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n' \
+	>"$H/proc/77/stat"
 # KSM counters of a host that merges: shared 1000 pages, sharing 3000
 printf '1000\n' >"$H/sys/kernel/mm/ksm/pages_shared"
 printf '3000\n' >"$H/sys/kernel/mm/ksm/pages_sharing"
@@ -143,6 +147,9 @@ check_eq "pages_sharing in bytes = memoptctl's pages_sharing x page size" "$((30
 check_eq "memoptctl --json ksm agrees on pages_sharing" 3000 "$(jq .host.pages_sharing "$D/ksm.json")"
 check_eq "full_scans_total = memoptctl's full_scans" "$(jq .host.full_scans "$D/ksm.json")" \
 	"$(value "$D/c.txt" memopt_ksm_full_scans_total)"
+check_eq "ksmd CPU seconds = its utime + stime" "$(awk -v t="$(getconf CLK_TCK)" 'BEGIN { print 400 / t }')" \
+	"$(value "$D/c.txt" memopt_ksmd_cpu_seconds_total)"
+check "memoptctl --json ksm reads ksmd's CPU too" jqt '.host.ksmd_cpu_percent != null' "$D/ksm.json"
 vm_saved=$(jq '.vms[] | select(.pid == 4242) | .saved_mib' "$D/ksm.json")
 check "per-VM saved bytes = memoptctl's saved_mib" \
 	awk -v b="$(value "$D/c.txt" "memopt_ksm_vm_saved_bytes$VMSER")" \
