@@ -17,6 +17,7 @@
 #include "../ksmtuned/ksm_report.h"
 #include "../ksmtuned/ksm_tuner.h"
 #include "../sysctl/sctl_host.h"
+#include "../sysctl/sctl_policy.h"
 
 #define G MTR_GAUGE
 #define C MTR_COUNTER
@@ -344,7 +345,7 @@ static bool numeric(const char *s, double *ret)
 	return *end == '\0';
 }
 
-#define HOST_KNOBS_MAX 128
+#define HOST_KNOBS_MAX SCTL_PLAN_MAX /* every item of a plan */
 
 static void host_policy_series(struct mtr_writer *w)
 {
