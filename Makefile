@@ -33,7 +33,7 @@ B ?= build
 WERROR ?= 1
 SANITIZE ?=
 
-PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd
+PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # corosync (CPG + votequorum) is optional at build time: without it cluster-hook/clh_cs.c builds as a
@@ -59,7 +59,7 @@ endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -I. -MMD -MP
 
 # Subsystem libraries: what daemon and CLI share (common/) and the capability folders.
-LIB_DIRS := common ksmtuned balloon numa sysctl cluster-hook
+LIB_DIRS := common ksmtuned balloon numa sysctl cluster-hook metrics
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 DAEMON_SRCS := $(wildcard daemon/*.c)

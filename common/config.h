@@ -131,6 +131,13 @@ struct cfg_host {
 	char hugepages[256];            /* auto | keep | node0:2M=512,node1:1G=2 */
 };
 
+/* [metrics]: the Prometheus endpoint (metrics/). */
+#define CFG_LISTEN_MAX 64
+#define MEMOPT_DEFAULT_METRICS_LISTEN "127.0.0.1:9720"
+struct cfg_metrics {
+	char listen[CFG_LISTEN_MAX];    /* numeric "ADDRESS:PORT" (common/netaddr.h); "" = off */
+};
+
 struct memopt_config {
 	char path[CFG_PATH_MAX];        /* file it came from, "" for built-in defaults */
 	struct cfg_daemon daemon;
@@ -138,6 +145,7 @@ struct memopt_config {
 	struct cfg_balloon balloon;
 	struct cfg_host host;
 	struct cfg_cluster cluster;
+	struct cfg_metrics metrics;
 };
 
 /* Fill built-in defaults. */

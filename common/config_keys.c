@@ -58,6 +58,8 @@ static const struct cfg_name keep_yes_no_names[] = {
 #define HS(f) sizeof(((struct memopt_config *)0)->host.f)
 #define HK(i) offsetof(struct memopt_config, host.knob[i])
 #define HKS CFG_HOST_VALUE_MAX
+#define MT(f) offsetof(struct memopt_config, metrics.f)
+#define MTS(f) sizeof(((struct memopt_config *)0)->metrics.f)
 #define SEC(n) ((uint64_t)(n)*1000)
 #define PCT(n) ((uint64_t)(n)*10000)
 
@@ -224,10 +226,13 @@ const struct cfg_key cfg_keys[] = {
      "ksm/merge_across_nodes: auto (0 on a NUMA host, keep on one node), keep, 0 or 1"},
     {"host", "hugepages", CT_STRING, H(hugepages), HS(hugepages), 0, 0, NULL,
      "hugetlb pools: auto (sized from hugepage-backed domains), keep, or node0:2M=512,node1:1G=2"},
+
+    {"metrics", "listen", CT_LISTEN, MT(listen), MTS(listen), 0, 0, NULL,
+     "Prometheus text endpoint (GET /metrics): numeric ADDRESS:PORT, [IPV6]:PORT, or off"},
 };
 const size_t cfg_nkeys = ELEMENTSOF(cfg_keys);
 
-const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "host", "cluster"};
+const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "host", "cluster", "metrics"};
 const size_t cfg_nsections = ELEMENTSOF(cfg_sections);
 
 #define V(f) offsetof(struct cfg_vm_rule, f)
@@ -329,6 +334,8 @@ void cfg_defaults(struct memopt_config *cfg)
 	for (size_t i = 0; i < CFG_HOST_NKNOBS; i++)
 		snprintf(cfg->host.knob[i], sizeof(cfg->host.knob[i]), "auto");
 	snprintf(cfg->host.hugepages, sizeof(cfg->host.hugepages), "auto");
+
+	snprintf(cfg->metrics.listen, sizeof(cfg->metrics.listen), "%s", MEMOPT_DEFAULT_METRICS_LISTEN);
 }
 
 static int validate_host(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)

@@ -25,6 +25,7 @@
 #include "../cluster-hook/clh.h"
 #include "../ksmtuned/ksm_policy.h"
 #include "../ksmtuned/ksm_tuner.h"
+#include "../metrics/mtr_http.h"
 #include "../sysctl/sctl_host.h"
 
 /* Exit codes (documented in README.md and `memoptd --help`). */
@@ -45,6 +46,7 @@ static struct {
 	struct memopt_config *cfg;
 	struct st_journal *st;
 	int lock_fd;
+	uint64_t start_ms;
 	/* Absolute forms of relative command-line paths (config, sysfs, procfs, socket, state, ksmtuned). */
 	char abs_path[6][CFG_PATH_MAX];
 } D = { .config_path = MEMOPT_DEFAULT_CONFIG, .ovr = { .dry_run = -1, .log_level = -1 }, .lock_fd = -1 };
@@ -163,6 +165,7 @@ static void reload_config(void)
 	bln_reload(n);
 	clh_reload(n);
 	sctl_host_reload(n);
+	mtr_http_reload(); /* a new listener replaces the old one only once it is open */
 	free(old);
 	log_notice("configuration reloaded from %s", n->path[0] ? n->path : "(built-in defaults)");
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
@@ -319,7 +322,8 @@ static int start_up(void)
 		log_err("cannot open control socket %s: %m", D.cfg->daemon.socket_path);
 		return EXIT_STARTUP;
 	}
-	r = commands_init((const struct memopt_config *const *)&D.cfg, ev_now_ms());
+	D.start_ms = ev_now_ms();
+	r = commands_init((const struct memopt_config *const *)&D.cfg, D.start_ms);
 	if (r < 0) {
 		errno = -r;
 		log_err("cannot register the control commands: %m");
@@ -333,6 +337,7 @@ static int start_up(void)
 static int stop_all(void)
 {
 	svc_fini();
+	mtr_http_fini();
 	clh_fini();
 	int unrestored = sctl_host_fini(D.cfg->daemon.restore_on_stop);
 	/* Balloons keep their sizes (docs/config.md, "On stop"). */
@@ -436,6 +441,13 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		errno = -r;
 		log_err("cluster: cannot start (%m), continuing without headroom and admission");
+	}
+
+	/* After every module, whose views it serves. Not fatal: memory management does not depend on it. */
+	if (!D.once) {
+		r = mtr_http_init((const struct memopt_config *const *)&D.cfg, D.start_ms);
+		if (r < 0)
+			log_err("metrics: continuing without the metrics endpoint (a reload tries again)");
 	}
 
 	/* After every module: READY=1 means start-up (state dir, journal restore, socket, modules) is done. */

@@ -37,6 +37,7 @@ static struct {
 	uint32_t page_kib;
 	int64_t last_action_ms;
 	unsigned write_failures;
+	uint64_t outcomes[KSM_OUT__MAX];
 } T = { .timer = -1 };
 
 static void read_ksmd_cpu(struct ksm_sample *s)
@@ -147,7 +148,17 @@ static bool writes_field(const struct ksm_decision *d, enum ksm_field f)
 	return false;
 }
 
-static void act(struct ksm_sample *s, const struct ksm_decision *d)
+const char *ksm_outcome_name(enum ksm_outcome o)
+{
+	static const char *const names[KSM_OUT__MAX] = {
+		[KSM_OUT_WRITTEN] = "written", [KSM_OUT_WRITE_FAILED] = "write_failed", [KSM_OUT_DRY_RUN] = "dry_run",
+		[KSM_OUT_PHASE] = "phase_changed", [KSM_OUT_NO_CHANGE] = "no_change",
+		[KSM_OUT_REPORT_ONLY] = "report_only", [KSM_OUT_READ_FAILED] = "read_failed",
+	};
+	return o < KSM_OUT__MAX ? names[o] : "unknown";
+}
+
+static enum ksm_outcome act(struct ksm_sample *s, const struct ksm_decision *d)
 {
 	const struct cfg_daemon *dc = &T.cfg->daemon;
 	bool dry = dc->dry_run;
@@ -188,7 +199,7 @@ static void act(struct ksm_sample *s, const struct ksm_decision *d)
 	} else if (strcmp(action, T.last_action) == 0) {
 		/* Dry-run changes nothing, so the same decision comes back every cycle: record it once. */
 		log_debug("ksm: [dry-run] still would %s", action);
-		return;
+		return KSM_OUT_DRY_RUN;
 	}
 	if (failed[0])
 		dlog_record("ksm", dry, d->reason, "%s; FAILED: %s", action, failed);
@@ -197,6 +208,7 @@ static void act(struct ksm_sample *s, const struct ksm_decision *d)
 	snprintf(T.last_action, sizeof(T.last_action), "%s", action);
 	snprintf(T.last_reason, sizeof(T.last_reason), "%s", d->reason);
 	T.last_action_ms = ev_wall_ms();
+	return dry ? KSM_OUT_DRY_RUN : failed[0] ? KSM_OUT_WRITE_FAILED : KSM_OUT_WRITTEN;
 }
 
 void ksm_tuner_cycle(void)
@@ -207,6 +219,7 @@ void ksm_tuner_cycle(void)
 	if (r < 0) {
 		errno = -r;
 		log_warn("ksm: reading %s/kernel/mm/ksm failed, skipping this cycle: %m", T.cfg->daemon.sysfs_root);
+		T.outcomes[KSM_OUT_READ_FAILED]++;
 		return;
 	}
 	enum ksm_phase before = T.ctl.phase;
@@ -218,15 +231,19 @@ void ksm_tuner_cycle(void)
 	if (!T.cfg->ksm.manage) {
 		if (d.n)
 			log_debug("ksm: manage=no, not acting on: %s", d.reason);
+		T.outcomes[KSM_OUT_REPORT_ONLY]++;
 		return;
 	}
-	if (d.n > 0)
-		act(&T.last, &d);
-	else if (d.phase != before)
+	if (d.n > 0) {
+		T.outcomes[act(&T.last, &d)]++;
+	} else if (d.phase != before) {
 		dlog_record("ksm", T.cfg->daemon.dry_run, d.reason, "phase %s -> %s", ksm_phase_name(before),
 			    ksm_phase_name(d.phase));
-	else
+		T.outcomes[KSM_OUT_PHASE]++;
+	} else {
 		log_debug("ksm: no change (%s)", d.reason);
+		T.outcomes[KSM_OUT_NO_CHANGE]++;
+	}
 }
 
 static void on_timer(void *data)
@@ -340,5 +357,7 @@ bool ksm_tuner_view(struct ksm_view *ret)
 	ret->last_action = T.last_action;
 	ret->last_reason = T.last_reason;
 	ret->last_action_ms = T.last_action_ms;
+	ret->cycles = T.cycles;
+	ret->outcomes = T.outcomes;
 	return true;
 }
