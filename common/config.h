@@ -47,6 +47,7 @@ struct cfg_ksm {
 	uint64_t stop_hold_ms;
 	uint32_t max_cpu_ppm;           /* ksmd burst ceiling, share of one core */
 	uint32_t steady_cpu_ppm;        /* ksmd long-run average budget */
+	uint32_t churn_cpu_ppm;         /* ksmd budget while holding merges against churn */
 	uint64_t burst_cpu_ms;          /* CPU credit that may be spent above steady_cpu (bucket size) */
 	uint64_t min_yield_kib;         /* per ksmd CPU-second: below this a full scan counts as unproductive */
 	uint64_t settled_scan_time_ms;  /* full-scan period once scanning stops paying */

@@ -103,6 +103,8 @@ const struct cfg_key cfg_keys[] = {
      "ceiling for ksmd CPU during a burst, share of one core"},
     {"ksm", "steady_cpu_percent", CT_PERCENT, K(steady_cpu_ppm), 0, PCT(0), PCT(100), NULL,
      "long-run average ksmd CPU budget, share of one core"},
+    {"ksm", "churn_cpu_percent", CT_PERCENT, K(churn_cpu_ppm), 0, PCT(0), PCT(100), NULL,
+     "ksmd CPU budget while writes keep breaking merged pages, share of one core"},
     {"ksm", "burst_cpu", CT_DURATION, K(burst_cpu_ms), 0, 0, SEC(3600), NULL,
      "CPU time ksmd may spend above steady_cpu_percent before it is held to it"},
     {"ksm", "min_yield", CT_SIZE, K(min_yield_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
@@ -277,6 +279,7 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->ksm.stop_hold_ms = 60000;
 	cfg->ksm.max_cpu_ppm = 500000;
 	cfg->ksm.steady_cpu_ppm = 80000;
+	cfg->ksm.churn_cpu_ppm = 120000;
 	cfg->ksm.burst_cpu_ms = 20000;
 	cfg->ksm.min_yield_kib = 16 * 1024;
 	cfg->ksm.settled_scan_time_ms = 900000;

@@ -167,6 +167,15 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 		int64_t r = ((int64_t)(merged * page_kib(s)) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
 		c->rmap_items = r > 0 ? (uint64_t)r : 0;
 	}
+	/* ksmd's counters keep a merged page that a write has copied again (cow_ksm) as merged until ksmd
+	 * revisits it. With breaks at churn_pages_s spread over the memory and one visit per full-scan
+	 * time, about half a scan's worth of breaks is still counted; never more than what is merged. */
+	c->stale_est_pages = 0;
+	if (c->churn_pages_s && c->scan_rate_pages_s && c->full_scan_pages) {
+		uint64_t scan_ms = c->full_scan_pages * 1000u / c->scan_rate_pages_s;
+		uint64_t stale = c->churn_pages_s * scan_ms / 2000u;
+		c->stale_est_pages = stale < merged ? stale : merged;
+	}
 	c->mergeable_est_pages = c->full_scan_pages;
 	if (s->vm_mergeable_kib / page_kib(s) > c->mergeable_est_pages)
 		c->mergeable_est_pages = s->vm_mergeable_kib / page_kib(s);
@@ -341,6 +350,7 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	bool advisor = cfg->rate_control == KSM_RATE_ADVISOR && ksm_has(k, KSM_F_ADVISOR_MODE);
 	uint64_t merged = merged_pages(k);
 	bool churn = c->churn_pages_s >= churn_min_pages_s && c->churn_pages_s * 1000u >= merged;
+	c->churn = churn;
 	char rate_why[200] = "";
 	if (want_run) {
 		if (!advisor && val(k, KSM_F_ADVISOR_MODE) == KSM_ADVISOR_SCAN_TIME)
@@ -349,9 +359,15 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 			uint64_t pages, sleep_ms = cfg->sleep_ms;
 			uint64_t cost = c->cost_ns_per_page ? c->cost_ns_per_page : DEFAULT_COST_NS;
 			/* Burst credit pays for converging new memory (the first passes, or memory not yet
-			 * scanned); holding merges against churn is a recurring cost and gets the steady budget. */
+			 * scanned). Holding merges against churn is a recurring cost with its own budget: every
+			 * page a write copies costs one re-merge whenever ksmd gets to it, so what the budget buys
+			 * is how soon, i.e. how long each re-merged page stays merged (ksm-behaviour.md). */
 			bool new_work = c->scans_in_phase < BURST_SCANS || unscanned >= unscanned_min;
-			uint32_t budget = c->credit_ms > 0 && new_work ? cfg->max_cpu_ppm : cfg->steady_cpu_ppm;
+			uint32_t churn_budget = cfg->churn_cpu_ppm < cfg->max_cpu_ppm ? cfg->churn_cpu_ppm : cfg->max_cpu_ppm;
+			if (churn_budget < cfg->steady_cpu_ppm)
+				churn_budget = cfg->steady_cpu_ppm;
+			uint32_t budget = c->credit_ms > 0 && new_work ? cfg->max_cpu_ppm
+					  : churn ? churn_budget : cfg->steady_cpu_ppm;
 			if (c->phase == KSM_PHASE_CONVERGING) {
 				pages = pages_for_cpu(budget, sleep_ms, cost);
 				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
@@ -415,7 +431,15 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		add_write(&d, s, KSM_F_RUN, 0);
 	}
 
+	char churn_why[160] = "";
+	if (churn)
+		snprintf(churn_why, sizeof(churn_why),
+			 "; churn: %llu merged pages/s copied by writes, ~%llu MiB of the merged count already copied, "
+			 "smart_scan %s",
+			 (unsigned long long)c->churn_pages_s,
+			 (unsigned long long)(c->stale_est_pages * page_kib(s) / 1024),
+			 c->want_smart == 0 ? "off" : c->want_smart == 1 ? "on" : "kept");
 	snprintf(d.reason, sizeof(d.reason), "%s: %s%s%s%s%s%s", ksm_phase_name(c->phase), why, pw[0] ? "; " : "", pw,
-		 rate_why[0] ? "; " : "", rate_why, churn ? "; churn: smart_scan off" : "");
+		 rate_why[0] ? "; " : "", rate_why, churn_why);
 	*ret = d;
 }

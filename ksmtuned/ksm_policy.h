@@ -13,7 +13,7 @@
  *               a page goes into the unstable tree only when its checksum held across two visits).
  * CPU budget: a credit bucket. While converging new memory (the first full scans after a start, or
  * memory not yet scanned) ksmd may run at max_cpu as long as it has credit (up to burst_cpu of CPU
- * time above the steady rate); otherwise - including holding merges against churn - steady_cpu.
+ * time above the steady rate); while holding merges against churn, churn_cpu; otherwise steady_cpu.
  * pages_to_scan at most doubles per decision and backs off at once when ksmd measured over budget.
  * Churn: when merged pages are broken by writes (cow_ksm) faster than a threshold, smart_scan=auto
  * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging. */
@@ -65,6 +65,9 @@ struct ksm_ctl {
 	uint32_t cpu_ppm;               /* ksmd CPU over the last interval */
 	uint64_t scan_rate_pages_s;     /* pages visited per second over the last interval */
 	uint64_t churn_pages_s;         /* smoothed cow_ksm rate */
+	bool churn;                     /* the last decision saw churn */
+	uint64_t stale_est_pages;       /* merged pages (by ksmd's count) that writes have copied since ksmd's
+	                                   last visit: estimated, see account() */
 	int64_t credit_ms;              /* CPU credit above the steady budget */
 	uint64_t mergeable_est_pages;   /* max(last full scan size, VM RSS) */
 	uint64_t rmap_items;            /* pages ksmd has visited and tracks (derived; 0 = unknown) */
