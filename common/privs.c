@@ -194,8 +194,8 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 	bool reduce_bounds = (cur.bnd & ~keep) != 0;
 	if (reduce_bounds && !(cur.eff & (UINT64_C(1) << CAP_SETPCAP))) {
 		priv_format_mask(cur.bnd & ~keep, names, sizeof(names));
-		snprintf(err, errlen, "the bounding set still holds %s, and without cap_setpcap it cannot be reduced "
-			 "(restrict it with CapabilityBoundingSet= in the unit, or set [daemon] drop_capabilities = no)",
+		snprintf(err, errlen, "without cap_setpcap the bounding set cannot be reduced (restrict it with "
+			 "CapabilityBoundingSet= in the unit, or set [daemon] drop_capabilities = no); it still holds %s",
 			 names);
 		return -EPERM;
 	}
