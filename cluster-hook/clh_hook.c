@@ -173,9 +173,10 @@ static int spawn(struct runner *r, char *const argv[], char *in, size_t in_len, 
 		if (dup2(pfd[0], 0) < 0 || (devnull >= 0 && dup2(devnull, 1) < 0))
 			_exit(127);
 		closefrom(3);
-		/* memoptd set no_new_privs, so exec as root cannot give these back; fail closed */
-		if (drop_caps && priv_child_drop_all() < 0)
-			_exit(127);
+		/* memoptd set no_new_privs, so exec as root cannot give them back. A refused capset (seccomp)
+		 * leaves the daemon's own two, as memoptd warned at start. */
+		if (drop_caps)
+			(void)priv_child_drop_all();
 		execv(argv[0], argv);
 		_exit(127);
 	}

@@ -217,9 +217,17 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot reduce the capability bounding set: %s", strerror(errno ? errno : EPERM));
 		return -EPERM;
 	}
+	/* A seccomp filter may refuse capset (systemd's @privileged holds it). Started by a unit whose
+	 * CapabilityBoundingSet= is the kept set, the sets are already right and only the programs we
+	 * start cannot drop theirs: say so (2) rather than refuse to run. */
+	bool capset_refused = false;
 	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
-		snprintf(err, errlen, "cannot set the capabilities (capset): %s", strerror(errno ? errno : EPERM));
-		return -EPERM;
+		int e = errno ? errno : EPERM;
+		if (cur.eff != prm || cur.prm != prm || cur.inh) {
+			snprintf(err, errlen, "cannot set the capabilities (capset): %s", strerror(e));
+			return -e;
+		}
+		capset_refused = true;
 	}
 	/* Emptied by the capset already (ambient must be a subset of inheritable); said outright here.
 	 * EINVAL: a kernel before 4.3 has no ambient set. */
@@ -247,7 +255,7 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 	}
 	if (ret_missing)
 		*ret_missing = keep & ~cur.prm;
-	return 1;
+	return capset_refused ? 2 : 1;
 }
 
 int priv_child_drop_all(void)

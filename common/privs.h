@@ -46,13 +46,15 @@ int priv_read_sets(const char *status_path, struct priv_sets *ret);
  * permitted sets, keep and nothing else in the bounding set, empty inheritable and ambient sets,
  * and PR_SET_NO_NEW_PRIVS. Caps in keep that the process does not hold are not gained (their names
  * go to ret_missing, may be NULL). Not root (euid != 0): changes nothing and returns 0. Returns 1
- * when dropped, -EPERM when the bounding set cannot be reduced (no CAP_SETPCAP) or -errno, with a
- * whole sentence in err. */
+ * when dropped; 2 when the sets are as asked but capset(2) is refused (a seccomp filter), so the
+ * programs memoptd starts cannot drop theirs either; -EPERM when the bounding set cannot be reduced
+ * (no CAP_SETPCAP) or -errno, with a whole sentence in err. */
 int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen);
 
 /* In a child between fork() and exec(): empty the effective, permitted, inheritable and ambient sets,
  * so the program started gets no capability (with no_new_privs, exec as root cannot grant them back).
- * Async-signal-safe (raw capset and prctl). Returns 0 or -errno. */
+ * Async-signal-safe (raw capset and prctl). Returns 0 or -errno (a seccomp filter refusing capset:
+ * the child then keeps what the daemon kept, which priv_drop() returning 2 has already logged). */
 int priv_child_drop_all(void);
 
 #endif

@@ -286,6 +286,9 @@ static int drop_privileges(void)
 		log_info("not running as root (euid %u): capabilities left as they are", (unsigned)geteuid());
 		return EXIT_OK;
 	}
+	if (r == 2)
+		log_warn("capset(2) is refused (a seccomp filter, e.g. SystemCallFilter=~@privileged without "
+			 "SystemCallFilter=capset): hook programs keep memoptd's capabilities instead of none");
 	if (missing) {
 		char names[256];
 		priv_format_mask(missing, names, sizeof(names));
