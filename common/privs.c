@@ -176,7 +176,7 @@ int priv_read_sets(const char *status_path, struct priv_sets *ret)
 	return priv_parse_status(buf, len, ret);
 }
 
-int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
+int priv_drop(uint64_t keep, uint64_t keep_idle, uint64_t *ret_missing, char *err, size_t errlen)
 {
 	struct priv_sets cur, now;
 	char names[512];
@@ -190,10 +190,11 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 		return r;
 	}
 	/* Never gain: only what is held now can be kept. */
-	uint64_t prm = keep & cur.prm, bnd = keep & cur.bnd;
-	bool reduce_bounds = (cur.bnd & ~keep) != 0;
+	uint64_t all = keep | keep_idle;
+	uint64_t eff = keep & cur.prm, prm = all & cur.prm, bnd = all & cur.bnd;
+	bool reduce_bounds = (cur.bnd & ~all) != 0;
 	if (reduce_bounds && !(cur.eff & (UINT64_C(1) << CAP_SETPCAP))) {
-		priv_format_mask(cur.bnd & ~keep, names, sizeof(names));
+		priv_format_mask(cur.bnd & ~all, names, sizeof(names));
 		snprintf(err, errlen, "without cap_setpcap the bounding set cannot be reduced (restrict it with "
 			 "CapabilityBoundingSet= in the unit, or set [daemon] drop_capabilities = no); it still holds %s",
 			 names);
@@ -203,7 +204,9 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 	capng_clear(CAPNG_SELECT_BOTH);
 	for (unsigned i = 0; i < 64; i++) {
 		uint64_t bit = UINT64_C(1) << i;
-		if ((prm & bit) && capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, i) < 0)
+		if ((eff & bit) && capng_update(CAPNG_ADD, CAPNG_EFFECTIVE, i) < 0)
+			r = -EINVAL;
+		if ((prm & bit) && capng_update(CAPNG_ADD, CAPNG_PERMITTED, i) < 0)
 			r = -EINVAL;
 		if ((bnd & bit) && capng_update(CAPNG_ADD, CAPNG_BOUNDING_SET, i) < 0)
 			r = -EINVAL;
@@ -223,7 +226,7 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 	bool capset_refused = false;
 	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
 		int e = errno ? errno : EPERM;
-		if (cur.eff != prm || cur.prm != prm || cur.inh) {
+		if (cur.eff != eff || cur.prm != prm || cur.inh) {
 			snprintf(err, errlen, "cannot set the capabilities (capset): %s", strerror(e));
 			return -e;
 		}
@@ -248,21 +251,29 @@ int priv_drop(uint64_t keep, uint64_t *ret_missing, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read back the capability sets from /proc/self/status: %s", strerror(-r));
 		return r;
 	}
-	if (now.eff != prm || now.prm != prm || now.inh || now.amb || (now.bnd & ~keep) || now.no_new_privs == 0) {
+	if (now.eff != eff || now.prm != prm || now.inh || now.amb || (now.bnd & ~all) || now.no_new_privs == 0) {
 		priv_format_sets(&now, names, sizeof(names));
 		snprintf(err, errlen, "the capability sets are not what was asked for after the drop: %s", names);
 		return -EPERM;
 	}
 	if (ret_missing)
-		*ret_missing = keep & ~cur.prm;
+		*ret_missing = all & ~cur.prm;
 	return capset_refused ? 2 : 1;
 }
 
-int priv_child_drop_all(void)
+int priv_child_limit(uint64_t mask)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0, 0, 0 } };
 
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		uint32_t m = (uint32_t)(mask >> (32 * i));
+		data[i].permitted &= m; /* asking for more than is permitted would fail the whole capset */
+		data[i].effective = data[i].permitted;
+		data[i].inheritable = 0;
+	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)

@@ -152,6 +152,9 @@ static void reload_config(void)
 		log_warn("reload: drop_capabilities takes effect only after a restart");
 		n->daemon.drop_capabilities = D.cfg->daemon.drop_capabilities;
 	}
+	if (n->daemon.drop_capabilities && n->cluster.pacemaker && !D.cfg->cluster.pacemaker)
+		log_warn("reload: [cluster] pacemaker = yes was off at start, so the capability crm_attribute needs "
+			 "was dropped; restart memoptd for the Pacemaker adapter to reach the CIB");
 	/* dconfig_load resolved the group; it can only fail here if it vanished since. Refuse the whole
 	 * reload then, before anything of it is applied. */
 	r = ctl_set_admin_group(n->daemon.admin_group);
@@ -266,8 +269,9 @@ static int make_paths_absolute(void)
 }
 
 /* Last step of start-up: the state directory, lock, journal restore and socket are done, nothing later
- * needs more than euid 0 and PRIV_KEEP_MASK (README.md, "Privilege model"). A drop that was asked for
- * and failed is a start-up failure: memoptd does not run with more than it said it would. */
+ * needs more than euid 0 and PRIV_KEEP_MASK, plus, permitted only, what crm_attribute needs with
+ * [cluster] pacemaker = yes (README.md, "Privilege model"). A drop that was asked for and failed is a
+ * start-up failure: memoptd does not run with more than it said it would. */
 static int drop_privileges(void)
 {
 	char err[CFG_ERR_MAX];
@@ -277,7 +281,8 @@ static int drop_privileges(void)
 		log_notice("[daemon] drop_capabilities = no: keeping every capability memoptd was started with");
 		return EXIT_OK;
 	}
-	int r = priv_drop(PRIV_KEEP_MASK, &missing, err, sizeof(err));
+	uint64_t idle = D.cfg->cluster.pacemaker ? PRIV_CHILD_PACEMAKER_MASK : 0;
+	int r = priv_drop(PRIV_KEEP_MASK, idle, &missing, err, sizeof(err));
 	if (r < 0) {
 		log_err("cannot drop capabilities: %s", err);
 		return EXIT_STARTUP;
@@ -289,10 +294,15 @@ static int drop_privileges(void)
 	if (r == 2)
 		log_warn("capset(2) is refused (a seccomp filter, e.g. SystemCallFilter=~@privileged without "
 			 "SystemCallFilter=capset): hook programs keep memoptd's capabilities instead of none");
-	if (missing) {
-		char names[256];
-		priv_format_mask(missing, names, sizeof(names));
+	char names[256];
+	if (missing & PRIV_KEEP_MASK) {
+		priv_format_mask(missing & PRIV_KEEP_MASK, names, sizeof(names));
 		log_warn("started without %s: reading /proc of QEMU processes of another user will fail", names);
+	}
+	if (missing & idle) {
+		priv_format_mask(missing & idle, names, sizeof(names));
+		log_warn("[cluster] pacemaker = yes, but started without %s: crm_attribute will not reach the CIB "
+			 "(add it to CapabilityBoundingSet= in a drop-in, see contrib/systemd/README)", names);
 	}
 	return EXIT_OK;
 }

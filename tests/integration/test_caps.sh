@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_caps.sh - least privilege: memoptd started as root keeps euid 0 with only cap_sys_ptrace + cap_dac_read_search (effective, permitted, bounding), empty inheritable/ambient, no_new_privs; it still reads numa_maps and ksm_stat of a QEMU process of another uid and writes root-owned knobs; a write needing cap_dac_override fails; hooks run without capabilities; the unit's bounding set, drop_capabilities = no and a missing capability behave as documented.
+# test_caps.sh - least privilege: memoptd started as root keeps euid 0 with only cap_sys_ptrace + cap_dac_read_search (effective, permitted, bounding), empty inheritable/ambient, no_new_privs; it still reads numa_maps and ksm_stat of a QEMU process of another uid and writes root-owned knobs; a write needing cap_dac_override fails; hooks run without capabilities, crm_attribute with cap_dac_override only; the unit's bounding set, drop_capabilities = no and a missing capability behave as documented.
 # IT-TIMEOUT: 180
 # shellcheck source=tests/integration/lib.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib.sh"
@@ -50,7 +50,15 @@ mv "$D/hook.status.tmp" "$D/hook.status"
 H
 chmod 0755 "$D/hook.sh"
 
-write_conf() { # DROP
+# A stand-in crm_attribute that records the capability sets it runs with.
+cat >"$D/crm_attribute" <<H
+#!/bin/sh
+grep -E '^(Uid|Cap|NoNewPrivs)' /proc/self/status >"$D/crm.status.tmp"
+mv "$D/crm.status.tmp" "$D/crm.status"
+H
+chmod 0755 "$D/crm_attribute"
+
+write_conf() { # DROP [PACEMAKER]
 	cat >"$CONF" <<EOC
 [daemon]
 socket = $SOCK
@@ -72,6 +80,8 @@ thp_enabled = always
 
 [cluster]
 hook = $D/hook.sh
+pacemaker = ${2:-no}
+crm_attribute = $D/crm_attribute
 EOC
 }
 
@@ -219,7 +229,35 @@ check "numa: without cap_sys_ptrace the QEMU process of another uid is not even 
 	jqt --argjson p "$VM" '.vms | map(select(.pid == $p)) | length == 0' "$D/numa5.json"
 daemon_stop "$DAEMON_PID" TERM 20
 
-echo "-- 5. a bounding set it cannot reduce (no cap_setpcap) is a start-up failure"
+echo "-- 5. [cluster] pacemaker = yes: cap_dac_override is kept for crm_attribute only (permitted, not effective)"
+# Pacemaker's libqb IPC files belong to hacluster; root's crm_attribute cannot reach the CIB without it.
+write_conf yes yes
+rm -f "$D/hook.status" "$D/crm.status"
+start d6 || finish
+show_caps "$DAEMON_PID"
+check_eq "CapEff is still only the two" "$KEEP_HEX" "$CAP_Eff"
+check_eq "CapPrm and CapBnd add cap_dac_override" "0000000000080006 0000000000080006" "$CAP_Prm $CAP_Bnd"
+check_eq "CapInh, CapAmb empty, NoNewPrivs set" "0000000000000000 0000000000000000 1" "$CAP_Inh $CAP_Amb $CAP_NNP"
+crm_ran() { [ -s "$D/crm.status" ]; }
+if wait_until 15 crm_ran; then
+	sed 's/^/       crm_attribute: /' "$D/crm.status"
+	check_grep "crm_attribute runs with cap_dac_override effective and nothing else" "$D/crm.status" \
+		"^CapEff:\s+0000000000000002"
+	check_grep "... permitted" "$D/crm.status" "^CapPrm:\s+0000000000000002"
+else
+	fail "the Pacemaker adapter did not run crm_attribute within 15 s"
+fi
+wait_until 15 hook_ran && check_grep "the hook still gets no capability" "$D/hook.status" "^CapPrm:\s+0000000000000000"
+chown 65534:65534 "$THP/enabled"
+thp_reset
+check_rc "the daemon itself still cannot write a knob of another uid (not effective)" 1 \
+	"$MEMOPTCTL" --socket "$SOCK" host apply
+chown 0:0 "$THP/enabled"
+daemon_stop "$DAEMON_PID" TERM 20
+check_eq "memoptd exits 0" 0 "$IT_RC"
+write_conf yes
+
+echo "-- 6. a bounding set it cannot reduce (no cap_setpcap) is a start-up failure"
 check_rc "memoptd exits 4" 4 setpriv --inh-caps=-all --bounding-set=-setpcap "$MEMOPTD" --foreground -c "$CONF"
 check_grep "with a clear reason" "$D/last.err" "cannot drop capabilities: without cap_setpcap the bounding set cannot be reduced .*; it still holds .*cap_sys_admin"
 check "and it left no socket behind" test ! -e "$SOCK"

@@ -141,7 +141,7 @@ static int child_drop(void)
 	char err[256];
 	uint64_t missing = 99;
 	struct priv_sets s;
-	if (priv_drop(PRIV_KEEP_MASK, &missing, err, sizeof(err)) != 1) {
+	if (priv_drop(PRIV_KEEP_MASK, 0, &missing, err, sizeof(err)) != 1) {
 		fprintf(stderr, "priv_drop: %s\n", err);
 		return 1;
 	}
@@ -153,13 +153,33 @@ static int child_drop(void)
 	if (geteuid() != 0)
 		return 4;
 	/* a second drop changes nothing and needs no cap_setpcap: the bounding set is already small */
-	if (priv_drop(PRIV_KEEP_MASK, NULL, err, sizeof(err)) != 1)
+	if (priv_drop(PRIV_KEEP_MASK, 0, NULL, err, sizeof(err)) != 1)
 		return 5;
 	/* the child of a hook spawn: nothing left, and exec cannot give it back (no_new_privs) */
-	if (priv_child_drop_all() < 0 || priv_read_sets("/proc/self/status", &s) < 0)
+	if (priv_child_limit(0) < 0 || priv_read_sets("/proc/self/status", &s) < 0)
 		return 6;
 	if (s.eff || s.prm || s.inh || s.amb || s.bnd != PRIV_KEEP_MASK)
 		return 7;
+	return 0;
+}
+
+/* [cluster] pacemaker = yes: cap_dac_override permitted but not effective; crm_attribute's child gets
+ * only it, a hook child nothing, and asking for what is not permitted gives nothing extra. */
+static int child_idle(void)
+{
+	char err[256];
+	struct priv_sets s;
+	uint64_t all = PRIV_KEEP_MASK | PRIV_CHILD_PACEMAKER_MASK;
+	if (priv_drop(PRIV_KEEP_MASK, PRIV_CHILD_PACEMAKER_MASK, NULL, err, sizeof(err)) != 1)
+		return 1;
+	if (priv_read_sets("/proc/self/status", &s) < 0 || s.eff != PRIV_KEEP_MASK || s.prm != all || s.bnd != all)
+		return 2;
+	/* not effective: a file of another owner stays unwritable for the daemon itself */
+	if (priv_child_limit(PRIV_CHILD_PACEMAKER_MASK | (UINT64_C(1) << 21)) < 0 ||
+	    priv_read_sets("/proc/self/status", &s) < 0)
+		return 3;
+	if (s.eff != PRIV_CHILD_PACEMAKER_MASK || s.prm != PRIV_CHILD_PACEMAKER_MASK || s.inh || s.amb)
+		return 4;
 	return 0;
 }
 
@@ -169,9 +189,9 @@ static int child_no_setpcap(void)
 	char err[256];
 	struct priv_sets s;
 	uint64_t keep_plus = PRIV_KEEP_MASK | (UINT64_C(1) << 21);
-	if (priv_drop(keep_plus, NULL, err, sizeof(err)) != 1) /* keep cap_sys_admin too, drop cap_setpcap */
+	if (priv_drop(keep_plus, 0, NULL, err, sizeof(err)) != 1) /* keep cap_sys_admin too, drop cap_setpcap */
 		return 1;
-	if (priv_drop(PRIV_KEEP_MASK, NULL, err, sizeof(err)) != -EPERM || !strstr(err, "cap_sys_admin"))
+	if (priv_drop(PRIV_KEEP_MASK, 0, NULL, err, sizeof(err)) != -EPERM || !strstr(err, "cap_sys_admin"))
 		return 2;
 	if (priv_read_sets("/proc/self/status", &s) < 0 || s.bnd != keep_plus)
 		return 3;
@@ -187,6 +207,7 @@ static void test_drop_as_root(void **state)
 	}
 	assert_int_equal(in_child(child_drop), 0);
 	assert_int_equal(in_child(child_no_setpcap), 0);
+	assert_int_equal(in_child(child_idle), 0);
 }
 
 static int child_not_root(void)
@@ -195,7 +216,7 @@ static int child_not_root(void)
 	struct priv_sets before, after;
 	if (priv_read_sets("/proc/self/status", &before) < 0)
 		return 1;
-	if (priv_drop(PRIV_KEEP_MASK, NULL, err, sizeof(err)) != 0)
+	if (priv_drop(PRIV_KEEP_MASK, 0, NULL, err, sizeof(err)) != 0)
 		return 2;
 	if (priv_read_sets("/proc/self/status", &after) < 0)
 		return 3;
