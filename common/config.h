@@ -27,6 +27,7 @@ struct cfg_daemon {
 	int log_level;                  /* LOG_ERR..LOG_DEBUG; key log_level = err|warning|notice|info|debug */
 	bool dry_run;
 	bool restore_on_stop;
+	bool drop_capabilities;         /* keep only PRIV_KEEP_MASK after start-up (common/privs.h) */
 	char socket_path[CFG_PATH_MAX];
 	char admin_group[64];           /* "" = only root may mutate */
 	char state_dir[CFG_PATH_MAX];

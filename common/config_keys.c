@@ -70,6 +70,8 @@ const struct cfg_key cfg_keys[] = {
      "decide and log, but change nothing on the host"},
     {"daemon", "restore_on_stop", CT_BOOL, D(restore_on_stop), 0, 0, 0, NULL,
      "write back every original host value on a clean stop"},
+    {"daemon", "drop_capabilities", CT_BOOL, D(drop_capabilities), 0, 0, 0, NULL,
+     "after start-up keep only cap_sys_ptrace and cap_dac_read_search (root only; needs a restart)"},
     {"daemon", "socket", CT_PATH, D(socket_path), DS(socket_path), 0, 0, NULL,
      "control socket for memoptctl"},
     {"daemon", "admin_group", CT_GROUP, D(admin_group), DS(admin_group), 0, 0, NULL,
@@ -260,6 +262,7 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->daemon.log_level = LOG_INFO;
 	cfg->daemon.dry_run = false;
 	cfg->daemon.restore_on_stop = true;
+	cfg->daemon.drop_capabilities = true;
 	snprintf(cfg->daemon.socket_path, sizeof(cfg->daemon.socket_path), "%s", MEMOPT_DEFAULT_SOCKET);
 	cfg->daemon.admin_group[0] = '\0';
 	snprintf(cfg->daemon.state_dir, sizeof(cfg->daemon.state_dir), "%s", MEMOPT_DEFAULT_STATE_DIR);

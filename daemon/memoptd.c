@@ -18,6 +18,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/loop.h"
+#include "../common/privs.h"
 #include "../common/state.h"
 #include "../common/svc.h"
 #include "../common/virtloop.h"
@@ -34,7 +35,7 @@ enum {
 	EXIT_RUNTIME = 1,       /* the event loop failed */
 	EXIT_USAGE = 2,         /* bad command line */
 	EXIT_CONFIG = 3,        /* configuration refused */
-	EXIT_STARTUP = 4,       /* state journal, lock or control socket could not be set up */
+	EXIT_STARTUP = 4,       /* state journal, lock, control socket or capability drop failed */
 	EXIT_RESTORE = 5,       /* stopped, but some original values could not be restored (still journaled) */
 };
 
@@ -73,7 +74,7 @@ static void usage(FILE *out)
 		"SIGTERM/SIGINT stop cleanly and restore every host value memoptd changed (balloon sizes\n"
 		"excepted: guests keep the size they have, see docs/config.md).\n"
 		"Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 configuration error, 4 start-up failure\n"
-		"(state journal, lock, socket), 5 stopped but some originals could not be restored.\n");
+		"(state journal, lock, socket, capability drop), 5 stopped but some originals could not be restored.\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -148,6 +149,14 @@ static void reload_config(void)
 		memcpy(&n->daemon.sysfs_root, D.cfg->daemon.sysfs_root, sizeof(n->daemon.sysfs_root));
 		memcpy(&n->daemon.procfs_root, D.cfg->daemon.procfs_root, sizeof(n->daemon.procfs_root));
 	}
+	if (n->daemon.drop_capabilities != D.cfg->daemon.drop_capabilities) {
+		/* Dropped capabilities cannot be taken back, and keeping more than now is no reload's business. */
+		log_warn("reload: drop_capabilities takes effect only after a restart");
+		n->daemon.drop_capabilities = D.cfg->daemon.drop_capabilities;
+	}
+	if (n->daemon.drop_capabilities && n->cluster.pacemaker && !D.cfg->cluster.pacemaker)
+		log_warn("reload: [cluster] pacemaker = yes was off at start, so the capability crm_attribute needs "
+			 "was dropped; restart memoptd for the Pacemaker adapter to reach the CIB");
 	/* dconfig_load resolved the group; it can only fail here if it vanished since. Refuse the whole
 	 * reload then, before anything of it is applied. */
 	r = ctl_set_admin_group(n->daemon.admin_group);
@@ -262,8 +271,63 @@ static int make_paths_absolute(void)
 	return 0;
 }
 
+/* Last step of start-up: the state directory, lock, journal restore and socket are done, nothing later
+ * needs more than euid 0 and PRIV_KEEP_MASK, plus, permitted only, what crm_attribute needs with
+ * [cluster] pacemaker = yes (README.md, "Privilege model"). A drop that was asked for and failed is a
+ * start-up failure: memoptd does not run with more than it said it would. */
+static int drop_privileges(void)
+{
+	char err[CFG_ERR_MAX];
+	uint64_t missing = 0;
+
+	if (!D.cfg->daemon.drop_capabilities) {
+		log_notice("[daemon] drop_capabilities = no: keeping every capability memoptd was started with");
+		return EXIT_OK;
+	}
+	uint64_t idle = D.cfg->cluster.pacemaker ? PRIV_CHILD_PACEMAKER_MASK : 0;
+	int r = priv_drop(PRIV_KEEP_MASK, idle, &missing, err, sizeof(err));
+	if (r < 0) {
+		log_err("cannot drop capabilities: %s", err);
+		return EXIT_STARTUP;
+	}
+	if (r == 0) {
+		log_info("not running as root (euid %u): capabilities left as they are", (unsigned)geteuid());
+		return EXIT_OK;
+	}
+	if (r == 2)
+		log_warn("capset(2) is refused (a seccomp filter, e.g. SystemCallFilter=~@privileged without "
+			 "SystemCallFilter=capset): hook programs keep memoptd's capabilities instead of none");
+	char names[256];
+	if (missing & PRIV_KEEP_MASK) {
+		priv_format_mask(missing & PRIV_KEEP_MASK, names, sizeof(names));
+		log_warn("started without %s: reading /proc of QEMU processes of another user will fail", names);
+	}
+	if (missing & idle) {
+		priv_format_mask(missing & idle, names, sizeof(names));
+		log_warn("[cluster] pacemaker = yes, but started without %s: crm_attribute will not reach the CIB "
+			 "(add it to CapabilityBoundingSet= in a drop-in, see contrib/systemd/README)", names);
+	}
+	return EXIT_OK;
+}
+
+/* The capability sets as the kernel shows them, in the log at start. */
+static void log_privileges(void)
+{
+	struct priv_sets s;
+	char line[1024];
+	int r = priv_read_sets("/proc/self/status", &s);
+	if (r < 0) {
+		errno = -r;
+		log_warn("cannot read the capability sets from /proc/self/status, ignoring: %m");
+		return;
+	}
+	priv_format_sets(&s, line, sizeof(line));
+	log_notice("capabilities: euid %u, %s", (unsigned)geteuid(), line);
+}
+
 /* Everything whose failure must reach the operator as exit 4 from the process they started: lock,
- * journal (leftovers of a crash restored first), loop and signals, control socket, commands. */
+ * journal (leftovers of a crash restored first), loop and signals, control socket, commands, and
+ * last the capability drop. */
 static int start_up(void)
 {
 	char err[CFG_ERR_MAX];
@@ -329,7 +393,7 @@ static int start_up(void)
 		log_err("cannot register the control commands: %m");
 		return EXIT_STARTUP;
 	}
-	return EXIT_OK;
+	return drop_privileges();
 }
 
 /* Reverse of start-up and of the modules; each step copes with what was never started. Returns the
@@ -417,6 +481,7 @@ int main(int argc, char **argv)
 	}
 	log_notice("memoptd " MEMOPT_VERSION " started%s (config %s, socket %s)", D.cfg->daemon.dry_run ? " in dry-run mode" : "",
 		   D.cfg->path[0] ? D.cfg->path : "built-in defaults", D.cfg->daemon.socket_path);
+	log_privileges();
 
 	r = ksm_tuner_init(D.cfg, D.st);
 	if (r < 0) {

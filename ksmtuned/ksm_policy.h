@@ -41,6 +41,8 @@ struct ksm_sample {
 	bool cow_valid;
 	uint64_t cow_ksm;               /* cumulative /proc/vmstat cow_ksm */
 	uint64_t vm_mergeable_kib;      /* RSS of running mergeable VMs (0 = unknown / none) */
+	uint32_t vm_procs;              /* QEMU processes seen by the last VM scan (report only) */
+	uint32_t vm_unreadable;         /* ... whose ksm_stat could not be read (report only) */
 };
 
 /* What the controller remembers between decisions. Zero-initialise before the first call. */

@@ -119,6 +119,9 @@ static json_object *host_json(const struct ksm_view *v)
 	if (v->sample->ksmd_cpu_valid)
 		add_dbl(h, "ksmd_cpu_percent", (double)v->ctl->cpu_ppm / 10000.0);
 	add_dbl(h, "mergeable_est_mib", MIB(v->ctl->mergeable_est_pages));
+	/* from the last QEMU process scan (every few cycles); unreadable ones lack cap_dac_read_search */
+	add_u64(h, "qemu_processes", v->sample->vm_procs);
+	add_u64(h, "qemu_ksm_stat_unreadable", v->sample->vm_unreadable);
 	if (v->sample->cow_valid)
 		add_u64(h, "churn_pages_s", v->ctl->churn_pages_s);
 	return h;

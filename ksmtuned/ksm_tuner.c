@@ -31,6 +31,8 @@ static struct {
 	long clk_tck;
 	uint64_t cycles;
 	uint64_t vm_mergeable_kib;
+	uint32_t vm_procs, vm_unreadable;
+	bool warned_unreadable;
 	uint64_t last_dlog_seq;
 	char last_action[DLOG_TEXT_MAX];
 	char last_reason[DLOG_TEXT_MAX];
@@ -67,15 +69,27 @@ static void scan_vms(void)
 	if (proc_list_qemu(T.cfg->daemon.procfs_root, &vms, &n) < 0)
 		return;
 	uint64_t sum = 0;
+	uint32_t unreadable = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct ksm_proc_stat ks;
 		/* QEMU guest RAM is MADV_MERGEABLE unless mem-merge=off; trust ksm_stat when the kernel says. */
-		if (ksm_read_proc(T.cfg->daemon.procfs_root, vms[i].pid, &ks) == 0 && ks.mergeable == 0 &&
-		    ks.merging_pages == 0)
+		int r = ksm_read_proc(T.cfg->daemon.procfs_root, vms[i].pid, &ks);
+		if (r == -EACCES || r == -EPERM) {
+			unreadable++;
+			/* once: the mode is 0400 for the QEMU user, so root needs cap_dac_read_search */
+			if (!T.warned_unreadable)
+				log_warn("ksm: cannot read %s/%d/ksm_stat (%s), counting the VM as mergeable; "
+					 "memoptd needs cap_dac_read_search for QEMU processes of another user",
+					 T.cfg->daemon.procfs_root, (int)vms[i].pid, strerror(-r));
+			T.warned_unreadable = true;
+		}
+		if (r == 0 && ks.mergeable == 0 && ks.merging_pages == 0)
 			continue;
 		sum += vms[i].rss_kib;
 	}
 	T.vm_mergeable_kib = sum;
+	T.vm_procs = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	T.vm_unreadable = unreadable;
 }
 
 static int acquire(struct ksm_sample *s)
@@ -99,6 +113,8 @@ static int acquire(struct ksm_sample *s)
 	if (T.cycles % VM_SCAN_EVERY == 0)
 		scan_vms();
 	s->vm_mergeable_kib = T.vm_mergeable_kib;
+	s->vm_procs = T.vm_procs;
+	s->vm_unreadable = T.vm_unreadable;
 	return 0;
 }
 

@@ -14,7 +14,7 @@ pkgs=(gcc make pkg-config libc6-dev
 for extra in "$@"; do
 	case "$extra" in
 	test) pkgs+=(libcmocka-dev socat jq util-linux mount procps groff-base man-db bash-completion
-	      curl prometheus) ;;
+	      curl prometheus libcap2-bin) ;;
 	bench) pkgs+=(ksmtuned procps) ;;
 	e2e) pkgs+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients jq socat) ;;
 	cluster) pkgs+=(corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev iproute2) ;;

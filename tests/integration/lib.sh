@@ -131,7 +131,7 @@ require_cmd() {
 	local c pkg
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 && continue
-		case $c in setpriv | flock) pkg=util-linux ;; perl) pkg=perl-base ;; *) pkg=$c ;; esac
+		case $c in setpriv | flock) pkg=util-linux ;; perl) pkg=perl-base ;; capsh) pkg=libcap2-bin ;; *) pkg=$c ;; esac
 		skip "needs the command '$c' (Debian package $pkg)"
 	done
 }
