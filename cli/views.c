@@ -207,6 +207,10 @@ void view_ksm(json_object *r, uint64_t now_mono_ms, FILE *out)
 	fprintf(out, "sharing:      shared %s MiB, saved %s MiB, profit %s MiB, mergeable (est.) %s MiB\n",
 		jv_double(r, "host.shared_mib", 1), jv_double(r, "host.saved_mib", 1),
 		jv_double(r, "host.general_profit_mib", 1), jv_double(r, "host.mergeable_est_mib", 1));
+	double copied;
+	if (jv_get_double(r, "host.copied_est_mib", &copied) && copied >= 0.05)
+		fprintf(out, "              of the saved, ~%s MiB already copied again by writes (churn), so ~%s MiB "
+			"really saved\n", jv_double(r, "host.copied_est_mib", 1), jv_double(r, "host.saved_est_mib", 1));
 	if (!jv_get_int(r, "host.run", &run))
 		run = -1;
 	fprintf(out, "ksmd:         %s, %s pages/s, %s of a CPU, %s full scans, %s pages scanned",

@@ -122,8 +122,14 @@ static json_object *host_json(const struct ksm_view *v)
 	/* from the last QEMU process scan (every few cycles); unreadable ones lack cap_dac_read_search */
 	add_u64(h, "qemu_processes", v->sample->vm_procs);
 	add_u64(h, "qemu_ksm_stat_unreadable", v->sample->vm_unreadable);
-	if (v->sample->cow_valid)
+	if (v->sample->cow_valid) {
 		add_u64(h, "churn_pages_s", v->ctl->churn_pages_s);
+		/* saved_mib counts merged pages that writes have copied since ksmd's last visit: an estimate
+		 * of them, and of what is really saved */
+		uint64_t stale = v->ctl->stale_est_pages < sharing + zero ? v->ctl->stale_est_pages : sharing + zero;
+		add_dbl(h, "copied_est_mib", MIB(stale));
+		add_dbl(h, "saved_est_mib", MIB(sharing + zero - stale));
+	}
 	return h;
 }
 

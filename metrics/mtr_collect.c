@@ -46,6 +46,8 @@ FAM(f_kvolatile, "memopt_ksm_pages_volatile_bytes", G,
 FAM(f_kzero, "memopt_ksm_zero_pages_bytes", G,
     "empty pages merged with the zero page (ksm_zero_pages), in bytes");
 FAM(f_ksaved, "memopt_ksm_saved_bytes", G, "memory KSM saves: pages_sharing plus ksm_zero_pages, in bytes");
+FAM(f_kcopied, "memopt_ksm_copied_estimate_bytes", G,
+    "estimate of the merged bytes in memopt_ksm_saved_bytes that writes have copied since ksmd's last visit (churn)");
 FAM(f_kprofit, "memopt_ksm_general_profit_bytes", G,
     "the kernel's KSM profit (general_profit): saving less metadata");
 FAM(f_kscans, "memopt_ksm_full_scans_total", C, "full scans ksmd completed (full_scans)");
@@ -252,6 +254,8 @@ static void ksm_series(struct mtr_writer *w, const struct memopt_config *cfg)
 			    ? (uint64_t)k->v[KSM_F_KSM_ZERO_PAGES]
 			    : 0;
 	PUT_U0(w, f_ksaved, (sharing + zero) * page);
+	if (v.sample->cow_valid)
+		PUT_U0(w, f_kcopied, (v.ctl->stale_est_pages < sharing + zero ? v.ctl->stale_est_pages : sharing + zero) * page);
 	if (ksm_has(k, KSM_F_GENERAL_PROFIT))
 		PUT_I0(w, f_kprofit, k->v[KSM_F_GENERAL_PROFIT]);
 	if (ksm_has(k, KSM_F_FULL_SCANS) && k->v[KSM_F_FULL_SCANS] >= 0)
