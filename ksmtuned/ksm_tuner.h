@@ -30,6 +30,7 @@ struct ksm_view {
 	const char *last_action;
 	const char *last_reason;        /* the reason recorded with last_action */
 	int64_t last_action_ms;
+	const char *write_failed;       /* "" or the knobs the last acting cycle could not set, and why */
 };
 bool ksm_tuner_view(struct ksm_view *ret);
 /* One-line module status for `memoptctl status`. */
