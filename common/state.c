@@ -304,20 +304,36 @@ const char *st_health(const struct st_journal *st, char *detail, size_t len)
 
 int st_quarantine(const char *state_dir)
 {
-	char from[PATH_MAX], to[PATH_MAX], suffix[48];
+	char from[PATH_MAX], to[PATH_MAX], suffix[64];
+	long long now = (long long)time(NULL);
 	int r;
 
-	snprintf(suffix, sizeof(suffix), ".corrupt-%lld", (long long)time(NULL));
 	r = file_path(from, sizeof(from), state_dir, "");
 	if (r < 0)
 		return r;
-	r = file_path(to, sizeof(to), state_dir, suffix);
-	if (r < 0)
-		return r;
-	if (rename(from, to) < 0)
-		return -errno;
-	log_warn("%s: corrupt journal kept as %s", from, to);
-	return 0;
+	/* Never over an earlier quarantined journal (two in the same second): link() fails with EEXIST
+	 * where rename() would silently replace it. */
+	for (int i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(suffix, sizeof(suffix), ".corrupt-%lld", now);
+		else
+			snprintf(suffix, sizeof(suffix), ".corrupt-%lld-%d", now, i);
+		r = file_path(to, sizeof(to), state_dir, suffix);
+		if (r < 0)
+			return r;
+		if (link(from, to) == 0) {
+			if (unlink(from) < 0) {
+				r = -errno;
+				unlink(to);
+				return r;
+			}
+			log_warn("%s: corrupt journal kept as %s", from, to);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 size_t st_count(const struct st_journal *st)
