@@ -103,7 +103,7 @@ ft_start() {
 }
 
 # ft_status_has SOCK JQ: memoptctl --json status satisfies the jq filter JQ.
-ft_status_has() { ctl_json "$1" status 2>/dev/null | jq -e "$2" >/dev/null 2>&1; }
+ft_status_has() { ctl_json "$1" status 2>/dev/null | jq -en "input | $2" >/dev/null 2>&1; }
 
 # ft_module SOCK NAME: one line "state: detail" of a module in memoptctl status.
 ft_module() {
