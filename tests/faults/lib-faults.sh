@@ -24,6 +24,7 @@ if [ "${FT_MOUNTS:-0}" = 1 ] && [ "${FT_IN_NS:-0}" != 1 ]; then
 	exec unshare -m --propagation private bash "$0" "$@"
 fi
 
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
 require_built "$MEMOPTD" "$MEMOPTCTL"

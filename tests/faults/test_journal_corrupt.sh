@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_journal_corrupt.sh - fault: the state journal is corrupt at start (truncated, garbage, another version) after a crash left host values changed; memoptd refuses it clearly, quarantines it byte for byte, restores nothing from it, changes nothing on the host while it is there (held), keeps serving read-only commands, and works normally once the operator removed it.
 # IT-TIMEOUT: 150
-# shellcheck source=tests/faults/lib-faults.sh disable=SC2016
+# shellcheck source=tests/faults/lib-faults.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib-faults.sh"
 
 D=$IT_DIR

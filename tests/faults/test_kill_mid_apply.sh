@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_kill_mid_apply.sh - fault: SIGKILL in the middle of `memoptctl host apply` ([host] sysctl + THP knobs), made deterministic by strace holding one syscall; once while the originals are being journaled, once between two knob writes. After a restart every fixture value is back to its original and the journal is consistent and empty.
 # IT-TIMEOUT: 180
-# shellcheck source=tests/faults/lib-faults.sh disable=SC2016
+# shellcheck source=tests/faults/lib-faults.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib-faults.sh"
 
 require_root

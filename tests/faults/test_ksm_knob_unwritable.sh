@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_ksm_knob_unwritable.sh - fault: a managed KSM knob becomes unwritable mid-run (read-only bind mount over the fixture file); memoptd says which knob failed, keeps serving, the host module keeps working, stop keeps the unrestorable original journaled (exit 5) and the next start restores it.
 # IT-TIMEOUT: 150
-# shellcheck source=tests/faults/lib-faults.sh disable=SC2016
+# shellcheck source=tests/faults/lib-faults.sh disable=SC2016,SC2317
 FT_MOUNTS=1
 . "$(dirname "$0")/lib-faults.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_libvirtd_killed.sh - fault: libvirtd SIGKILLed and restarted (a real libvirtd started by the e2e harness, no guests); memoptd reports libvirt disconnected, keeps KSM and the host policy working, and reconnects with backoff once libvirtd is back.
 # IT-TIMEOUT: 420
-# shellcheck source=tests/faults/lib-faults.sh disable=SC2016
+# shellcheck source=tests/faults/lib-faults.sh disable=SC2016,SC2317
 . "$(dirname "$0")/lib-faults.sh"
 . "$IT_SRC/tests/e2e/lib-virt.sh"
 

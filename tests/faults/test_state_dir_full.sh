@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_state_dir_full.sh - fault: the state directory is full (a 64 KiB tmpfs, filled); memoptd refuses every host change it cannot journal first (fixture untouched), says so (log, status, host apply's error), keeps serving read-only commands, and acts normally once space is freed.
 # IT-TIMEOUT: 120
-# shellcheck source=tests/faults/lib-faults.sh disable=SC2016
+# shellcheck source=tests/faults/lib-faults.sh disable=SC2016,SC2317
 FT_MOUNTS=1
 . "$(dirname "$0")/lib-faults.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_state_dir_readonly.sh - fault: the state directory is read-only (read-only bind mount); memoptd starts, refuses to change any host value it cannot journal first (the fixture stays byte-for-byte as it was), says so in the log, status and host apply's error, and keeps serving every read-only command.
 # IT-TIMEOUT: 120
-# shellcheck source=tests/faults/lib-faults.sh disable=SC2016
+# shellcheck source=tests/faults/lib-faults.sh disable=SC2016,SC2317
 FT_MOUNTS=1
 . "$(dirname "$0")/lib-faults.sh"
 
