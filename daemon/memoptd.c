@@ -227,6 +227,14 @@ static int take_lock(const char *state_dir)
 	char path[CFG_PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/memoptd.lock", state_dir);
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/* A read-only state directory must not stop memoptd from serving: flock() needs no write access,
+	 * so lock the existing file read-only, or the directory itself when there is no file (both are the
+	 * same inode for every memoptd on this directory, so two of them still exclude each other). */
+	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && errno == ENOENT)
+			fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -325,12 +333,51 @@ static void log_privileges(void)
 	log_notice("capabilities: euid %u, %s", (unsigned)geteuid(), line);
 }
 
+/* Open the journal. A corrupt one (truncated, garbage, another version) is neither restored nor
+ * overwritten: it is moved aside to originals.json.corrupt-<time> and memoptd starts held (it serves
+ * every read-only command but changes nothing on the host), because the values now on the host may be
+ * ones a crashed memoptd set, and journaling them as originals would lose the real ones for good. It
+ * stays held while a quarantined journal is in the directory. Returns 0, or -errno (exit 4) when the
+ * journal cannot be read at all. */
+static int open_journal(void)
+{
+	const char *dir = D.cfg->daemon.state_dir;
+	char err[CFG_ERR_MAX], names[512], reason[1280];
+	int r = st_open(dir, &D.st, err, sizeof(err));
+
+	if (r == -EBADMSG) {
+		log_err("the state journal is corrupt: %s", err);
+		int q = st_quarantine(dir);
+		if (q < 0)
+			log_err("cannot move the corrupt journal aside (%s); it stays where it is", strerror(-q));
+		snprintf(reason, sizeof(reason), "corrupt journal %s/%s", dir,
+			 q < 0 ? ST_FILE_NAME " (could not be moved aside)" : ST_FILE_NAME ".corrupt-*");
+	} else if (r < 0) {
+		log_err("refusing to start: %s. The file holds the original host values memoptd must put back; "
+			"inspect it, restore by hand if needed, then move it aside.", err);
+		return r;
+	} else if (st_find_quarantined(dir, names, sizeof(names)) > 0) {
+		snprintf(reason, sizeof(reason), "quarantined journal %s/%s", dir, names);
+		st_close(TAKE_PTR(D.st));
+	} else {
+		return 0;
+	}
+	snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+		 ": no host value is changed until it is resolved (restore its values by hand, remove it, restart)");
+	r = st_open_held(dir, reason, &D.st);
+	if (r < 0) {
+		log_err("cannot set up the state journal: %s", strerror(-r));
+		return r;
+	}
+	log_err("journal held, changing nothing on the host: %s", reason);
+	return 0;
+}
+
 /* Everything whose failure must reach the operator as exit 4 from the process they started: lock,
  * journal (leftovers of a crash restored first), loop and signals, control socket, commands, and
  * last the capability drop. */
 static int start_up(void)
 {
-	char err[CFG_ERR_MAX];
 	int r;
 
 	r = fio_mkdir_p(D.cfg->daemon.state_dir, 0700);
@@ -349,12 +396,9 @@ static int start_up(void)
 		log_err("cannot lock %s/memoptd.lock: %m", D.cfg->daemon.state_dir);
 		return EXIT_STARTUP;
 	}
-	r = st_open(D.cfg->daemon.state_dir, &D.st, err, sizeof(err));
-	if (r < 0) {
-		log_err("refusing to start: %s. The file holds the original host values memoptd must put back; "
-			"inspect it, restore by hand if needed, then move it aside.", err);
+	r = open_journal();
+	if (r < 0)
 		return EXIT_STARTUP;
-	}
 	if (st_count(D.st) > 0) {
 		log_warn("found %zu original value(s) journaled by a previous run that did not stop cleanly: restoring them first",
 			 st_count(D.st));
@@ -387,7 +431,7 @@ static int start_up(void)
 		return EXIT_STARTUP;
 	}
 	D.start_ms = ev_now_ms();
-	r = commands_init((const struct memopt_config *const *)&D.cfg, D.start_ms);
+	r = commands_init((const struct memopt_config *const *)&D.cfg, D.st, D.start_ms);
 	if (r < 0) {
 		errno = -r;
 		log_err("cannot register the control commands: %m");

@@ -209,6 +209,8 @@ json_object *ksm_report_json(const char *procfs_root, const char *libvirt_run_di
 	json_object_object_add(ld, "reason", json_object_new_string(v.last_reason));
 	json_object_object_add(ctl, "current_reason", json_object_new_string(v.decision->reason));
 	json_object_object_add(ctl, "last_decision", ld);
+	if (v.write_failed[0])
+		json_object_object_add(ctl, "write_failed", json_object_new_string(v.write_failed));
 	json_object_object_add(r, "controller", ctl);
 	json_object_object_add(r, "host", host_json(&v));
 	json_object_object_add(r, "knobs", knobs_json(&v.sample->ksm));

@@ -40,6 +40,7 @@ static struct {
 	int64_t last_action_ms;
 	unsigned write_failures;
 	uint64_t outcomes[KSM_OUT__MAX];
+	char write_failed[DLOG_TEXT_MAX]; /* knobs the last acting cycle could not set, and why */
 } T = { .timer = -1 };
 
 static void read_ksmd_cpu(struct ksm_sample *s)
@@ -212,6 +213,7 @@ static enum ksm_outcome act(struct ksm_sample *s, const struct ksm_decision *d)
 		}
 		if (failed[0])
 			log_err("ksm: not applied, will retry next cycle: %s", failed);
+		snprintf(T.write_failed, sizeof(T.write_failed), "%s", failed);
 	} else if (strcmp(action, T.last_action) == 0) {
 		/* Dry-run changes nothing, so the same decision comes back every cycle: record it once. */
 		log_debug("ksm: [dry-run] still would %s", action);
@@ -356,9 +358,10 @@ const char *ksm_tuner_state(char *buf, size_t len)
 	if (!T.active)
 		snprintf(buf, len, "unavailable");
 	else
-		snprintf(buf, len, "rate_control=%s, controller=%s%s",
+		snprintf(buf, len, "rate_control=%s, controller=%s%s%s%s",
 			 T.cfg->ksm.rate_control == KSM_RATE_SELF ? "self" : "advisor", ksm_phase_name(T.ctl.phase),
-			 T.cfg->ksm.manage ? "" : " (manage=no)");
+			 T.cfg->ksm.manage ? "" : " (manage=no)", T.write_failed[0] ? "; write FAILED: " : "",
+			 T.write_failed);
 	return buf;
 }
 
@@ -375,5 +378,6 @@ bool ksm_tuner_view(struct ksm_view *ret)
 	ret->last_action_ms = T.last_action_ms;
 	ret->cycles = T.cycles;
 	ret->outcomes = T.outcomes;
+	ret->write_failed = T.write_failed;
 	return true;
 }

@@ -46,6 +46,7 @@ struct ksm_view {
 	int64_t last_action_ms;
 	uint64_t cycles;                /* cycles run since start */
 	const uint64_t *outcomes;       /* KSM_OUT__MAX counters, since start */
+	const char *write_failed;       /* "" or the knobs the last acting cycle could not set, and why */
 };
 bool ksm_tuner_view(struct ksm_view *ret);
 /* One-line module status for `memoptctl status`. */
