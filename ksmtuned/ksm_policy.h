@@ -16,7 +16,9 @@
  * time above the steady rate); while holding merges against churn, churn_cpu; otherwise steady_cpu.
  * pages_to_scan at most doubles per decision and backs off at once when ksmd measured over budget.
  * Churn: when merged pages are broken by writes (cow_ksm) faster than a threshold, smart_scan=auto
- * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging. */
+ * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging, and
+ * ksmd holds the merges: one full scan in 60 % of the measured rewrite period, continuously if that
+ * fits churn_cpu, else in pulses of about two full scans paid from a bucket that refills at churn_cpu. */
 #ifndef MEMOPT_KSM_POLICY_H
 #define MEMOPT_KSM_POLICY_H
 
@@ -70,6 +72,12 @@ struct ksm_ctl {
 	bool churn;                     /* the last decision saw churn */
 	uint64_t stale_est_pages;       /* merged pages (by ksmd's count) that writes have copied since ksmd's
 	                                   last visit: estimated, see account() */
+	/* holding merges against churn (hold_rate() in ksm_policy.c) */
+	bool holding, pulse_on;
+	uint64_t rewrite_period_ms;     /* how long a merged page lasts before a write copies it (0 = unknown) */
+	uint32_t hold_budget_ppm;       /* the churn budget of the last decision */
+	uint32_t hold_cpu_ppm;          /* ksmd CPU measured during pulses */
+	int64_t hold_credit_ms, hold_credit_max_ms;
 	int64_t credit_ms;              /* CPU credit above the steady budget */
 	uint64_t mergeable_est_pages;   /* max(last full scan size, VM RSS) */
 	uint64_t rmap_items;            /* pages ksmd has visited and tracks (derived; 0 = unknown) */

@@ -254,10 +254,11 @@ static void test_budget_cap_when_credit_spent(void **state)
 	assert_int_equal(ctl.stale_est_pages, 0);
 }
 
-/* Holding merges against churn gets churn_cpu_percent (12 %), clamped to max_cpu_percent and never
- * below steady_cpu_percent; the decision estimates how much of ksmd's merged count writes have
- * already copied. */
-static void test_churn_gets_its_own_budget(void **state)
+/* Holding merges against churn: with the churn budget (12 %) affordable, ksmd scans everything in
+ * 60 % of the rewrite period it measured (merged / copy rate), continuously. The budget is clamped
+ * to max_cpu_percent and never below steady_cpu_percent; the decision estimates how much of ksmd's
+ * merged count writes have already copied. */
+static void test_churn_holds_within_budget(void **state)
 {
 	(void)state;
 	struct cfg_ksm cfg = cfg_default();
@@ -265,15 +266,21 @@ static void test_churn_gets_its_own_budget(void **state)
 	struct ksm_decision d;
 	struct ksm_sample s;
 	start_and_spend_credit(&cfg, &s, &ctl, &d, 20000); /* 10 k merged pages/s copied by writes */
-	assert_true(ctl.churn);
-	/* 12 % at 4 us/page, 10 ms sleep: 10*0.12/(0.004*0.88) = 341 pages */
-	assert_in_range(s.ksm.v[KSM_F_PAGES_TO_SCAN], 330, 350);
-	assert_non_null(strstr(d.reason, "budget 12%"));
+	run_ksmd_model(&cfg, &s, &ctl, &d, 20, 20000);
+	assert_true(ctl.churn && ctl.holding && ctl.pulse_on);
 	assert_int_equal(s.ksm.v[KSM_F_SMART_SCAN], 0);
+	assert_non_null(strstr(d.reason, "holding against churn: one full scan per"));
+	assert_non_null(strstr(d.reason, "within budget 12%"));
+	/* the rewrite period: merged pages that are not stale / copy rate */
+	uint64_t merged = (uint64_t)s.ksm.v[KSM_F_PAGES_SHARING];
+	uint64_t period = (merged - ctl.stale_est_pages) * 1000u / ctl.churn_pages_s;
+	assert_in_range(ctl.rewrite_period_ms, period * 8 / 10, period * 12 / 10);
+	/* and ksmd (the model) now takes ~60 % of it per full scan */
+	uint64_t scan_ms = ctl.full_scan_pages * 1000u / ctl.scan_rate_pages_s;
+	assert_in_range(scan_ms, ctl.rewrite_period_ms * 50 / 100, ctl.rewrite_period_ms * 70 / 100);
+	assert_true(ctl.cpu_ppm <= 120000 + 12000);
 	/* stale = churn rate x half a full-scan time, from the controller's own measurements */
-	assert_true(ctl.full_scan_pages > 0 && ctl.scan_rate_pages_s > 0);
-	uint64_t expect = ctl.churn_pages_s * (ctl.full_scan_pages * 1000u / ctl.scan_rate_pages_s) / 2000u;
-	assert_int_equal(ctl.stale_est_pages, expect);
+	assert_int_equal(ctl.stale_est_pages, ctl.churn_pages_s * scan_ms / 2000u);
 	assert_true(ctl.stale_est_pages > 0);
 	assert_non_null(strstr(d.reason, "already copied"));
 
@@ -290,6 +297,42 @@ static void test_churn_gets_its_own_budget(void **state)
 	start_and_spend_credit(&none, &s, &ctl, &d, 20000);
 	assert_true(ctl.churn);
 	assert_non_null(strstr(d.reason, "budget 8%"));
+}
+
+/* When the hold costs more than the churn budget, ksmd runs in pulses: on at the hold rate while the
+ * bucket has credit, then almost idle until it has refilled; on average it stays at the budget. */
+static void test_churn_pulses_when_the_budget_is_short(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	cfg.steady_cpu_ppm = 10000; /* 1 % */
+	cfg.churn_cpu_ppm = 30000;  /* 3 %: the hold below costs ~9 % */
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s;
+	start_and_spend_credit(&cfg, &s, &ctl, &d, 20000);
+	run_ksmd_model(&cfg, &s, &ctl, &d, 30, 20000); /* settle into holding */
+	uint64_t cpu0 = s.ksmd_cpu_ms, t0 = s.now_ms;
+	int ons = 0, offs = 0;
+	bool was_on = ctl.pulse_on;
+	for (int i = 0; i < 600; i++) { /* 20 min */
+		run_ksmd_model(&cfg, &s, &ctl, &d, 1, 20000);
+		assert_true(ctl.holding);
+		if (ctl.pulse_on && !was_on)
+			ons++;
+		if (!ctl.pulse_on && was_on) {
+			offs++;
+			/* between pulses: the smallest batch, the longest sleep */
+			assert_int_equal(s.ksm.v[KSM_F_PAGES_TO_SCAN], cfg.min_pages_to_scan);
+			assert_int_equal(s.ksm.v[KSM_F_SLEEP_MILLISECS], 5000);
+			assert_non_null(strstr(d.reason, "between pulses"));
+		}
+		was_on = ctl.pulse_on;
+	}
+	assert_true(ons >= 2 && offs >= 2);
+	uint64_t avg_ppm = (s.ksmd_cpu_ms - cpu0) * 1000000u / (s.now_ms - t0);
+	assert_in_range(avg_ppm, 20000, 40000); /* ~ the 3 % budget */
+	assert_non_null(strstr(d.reason, "in pulses"));
 }
 
 /* The estimate never exceeds what ksmd counts as merged. */
@@ -678,7 +721,8 @@ int main(void)
 		cmocka_unit_test(test_stop_below_start_keeps_a_band),
 		cmocka_unit_test(test_page_size_is_honoured),
 		cmocka_unit_test(test_budget_cap_when_credit_spent),
-		cmocka_unit_test(test_churn_gets_its_own_budget),
+		cmocka_unit_test(test_churn_holds_within_budget),
+		cmocka_unit_test(test_churn_pulses_when_the_budget_is_short),
 		cmocka_unit_test(test_stale_estimate_is_bounded_by_merged),
 		cmocka_unit_test(test_overshoot_backs_off_and_growth_is_bounded),
 		cmocka_unit_test(test_settles_when_scans_stop_paying_and_reopens_on_new_memory),
