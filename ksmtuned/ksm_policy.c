@@ -16,6 +16,7 @@
 #define HOLD_MIN_SCAN_MS 10000u
 #define HOLD_MAX_SCAN_MS 300000u
 #define HOLD_DEFAULT_PERIOD_MS 60000u    /* rewrite period before one was measured */
+#define HOLD_MAX_PERIOD_MS 600000u
 #define HOLD_PULSE_SCANS 2u              /* a pulse lasts about this many full scans */
 
 const char *ksm_phase_name(enum ksm_phase p)
@@ -194,10 +195,19 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 		/* How long a merged page lasts before a write copies it: merged / copy rate. Only while ksmd
 		 * visits every page well within that time are the counters fresh enough to say. */
 		uint64_t fresh = merged - c->stale_est_pages;
-		if (c->churn_pages_s * 1000u >= merged && fresh) {
+		bool scanning_fast = !c->holding || c->pulse_on;
+		if (scanning_fast && c->churn_pages_s * 1000u >= merged && fresh) {
 			uint64_t period_ms = fresh * 1000u / c->churn_pages_s;
-			if (scan_ms < period_ms)
-				c->rewrite_period_ms = ema(c->rewrite_period_ms, period_ms, c->rewrite_period_ms != 0);
+			/* Between pulses, and right after one, the copy rate falls while the count stays
+			 * stale, which reads as a longer period: only scans well inside the current estimate
+			 * may update it, and it grows by at most 10 % per interval. */
+			uint64_t cur = c->rewrite_period_ms;
+			if (!cur || scan_ms * 4 < cur * 3) {
+				uint64_t next = ema(cur, period_ms, cur != 0);
+				if (cur && next > cur + cur / 10)
+					next = cur + cur / 10;
+				c->rewrite_period_ms = next > HOLD_MAX_PERIOD_MS ? HOLD_MAX_PERIOD_MS : next;
+			}
 		}
 	}
 	c->mergeable_est_pages = c->full_scan_pages;
