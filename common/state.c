@@ -225,6 +225,26 @@ int st_open(const char *state_dir, struct st_journal **ret, char *err, size_t er
 	return 0;
 }
 
+int st_parse_text(const char *name, const char *text, size_t len, struct st_journal **ret, char *err,
+		  size_t errlen)
+{
+	struct st_journal *st;
+	int r;
+
+	if (errlen)
+		err[0] = '\0';
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	r = load_text(st, name, text, len, err, errlen);
+	if (r < 0) {
+		st_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
 void st_close(struct st_journal *st)
 {
 	if (!st)
@@ -323,6 +343,9 @@ static int save(const struct st_journal *st)
 	const char *text;
 	int fd, r;
 
+	/* an in-memory journal from st_parse_text() has no directory to write to */
+	if (!st->dir[0])
+		return -EROFS;
 	if (file_path(path, sizeof(path), st->dir, "") < 0 ||
 	    file_path(tmp, sizeof(tmp), st->dir, ".tmp") < 0)
 		return -ENAMETOOLONG;
