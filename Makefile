@@ -139,9 +139,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
-$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBMEMOPT)
+# Daemon-side modules a target needs are named in its first line, as for the unit tests.
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBMEMOPT) $(DAEMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBMEMOPT) $(PKG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
+	  $(LIBMEMOPT) $(PKG_LIBS) -lm
 
 fuzz-targets: $(FUZZERS)
 

@@ -6,6 +6,7 @@
 #   scripts/install-deps.sh e2e      + libvirtd and QEMU for the real-guest balloon tests
 #   scripts/install-deps.sh cluster  + corosync (CPG, votequorum) and iproute2 for cluster-hook and its e2e tier
 #   scripts/install-deps.sh pacemaker + Pacemaker, to test the cluster-hook Pacemaker adapter for real
+#   scripts/install-deps.sh fuzz     + clang 14 and its libFuzzer/sanitizer runtimes for make fuzz / fuzz-regress
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make pkg-config libc6-dev
@@ -17,7 +18,9 @@ for extra in "$@"; do
 	e2e) pkgs+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients jq socat) ;;
 	cluster) pkgs+=(corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev iproute2) ;;
 	pacemaker) pkgs+=(pacemaker pacemaker-cli-utils) ;;
-	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker)" >&2; exit 2 ;;
+	# libclang-rt-14-dev holds libclang_rt.fuzzer*.a (-fsanitize=fuzzer) and the ASan/UBSan runtimes
+	fuzz) pkgs+=(clang-14 clang libclang-rt-14-dev) ;;
+	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker, fuzz)" >&2; exit 2 ;;
 	esac
 done
 missing=()
