@@ -11,6 +11,11 @@
 #define NEW_MEMORY_MIN_KIB (64u * 1024u) /* 64 MiB not yet scanned re-opens convergence */
 #define MAX_SLEEP_MS 5000u
 #define BURST_SCANS 3u                  /* full scans that may use burst credit after (re)starting */
+/* Bounds on what the counters can mean, so the arithmetic below cannot overflow on a garbled or hostile
+ * reading (a fixture root, a kernel bug): 2^48 pages is 1 EiB, and no interval sees 2^40 of anything
+ * (ms of CPU, pages scanned, pages broken). */
+#define COUNT_MAX (1ULL << 48)
+#define DELTA_MAX (1ULL << 40)
 
 const char *ksm_phase_name(enum ksm_phase p)
 {
@@ -37,7 +42,9 @@ static uint64_t page_kib(const struct ksm_sample *s)
 
 static uint64_t val(const struct ksm_state *k, enum ksm_field f)
 {
-	return ksm_has(k, f) && k->v[f] > 0 ? (uint64_t)k->v[f] : 0;
+	if (!ksm_has(k, f) || k->v[f] <= 0)
+		return 0;
+	return (uint64_t)k->v[f] < COUNT_MAX ? (uint64_t)k->v[f] : COUNT_MAX;
 }
 
 static uint64_t merged_pages(const struct ksm_state *k)
@@ -48,7 +55,9 @@ static uint64_t merged_pages(const struct ksm_state *k)
 static uint64_t delta(uint64_t now, uint64_t prev)
 {
 	/* Counters can go backwards (ksmd restarted, run=2 unmerged everything): count nothing. */
-	return now >= prev ? now - prev : 0;
+	if (now < prev)
+		return 0;
+	return now - prev < DELTA_MAX ? now - prev : DELTA_MAX;
 }
 
 static uint64_t ema(uint64_t old, uint64_t cur, bool have_old)
@@ -164,8 +173,9 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 	/* rmap_items from general_profit = merged*PAGE - rmap*64 */
 	c->rmap_items = 0;
 	if (ksm_has(k, KSM_F_GENERAL_PROFIT) && ksm_has(k, KSM_F_PAGES_SHARING)) {
-		int64_t r = ((int64_t)(merged * page_kib(s)) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
-		c->rmap_items = r > 0 ? (uint64_t)r : 0;
+		/* in 128 bits: general_profit is signed and comes from the kernel as any 64-bit value */
+		__int128 r = ((__int128)merged * page_kib(s) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
+		c->rmap_items = r <= 0 ? 0 : r >= (__int128)COUNT_MAX ? COUNT_MAX : (uint64_t)r;
 	}
 	c->mergeable_est_pages = c->full_scan_pages;
 	if (s->vm_mergeable_kib / page_kib(s) > c->mergeable_est_pages)
