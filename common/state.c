@@ -466,6 +466,9 @@ int st_restore(struct st_journal *st, const char *owner, bool dry_run)
 
 	if (st->n == 0)
 		return 0;
+	/* an in-memory journal (st_parse_text) could not forget what it restored: write nothing */
+	if (!st->dir[0] && !dry_run)
+		return -EROFS;
 	idx = calloc(st->n, sizeof(*idx));
 	done = calloc(st->n, sizeof(*done));
 	if (!idx || !done)
