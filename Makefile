@@ -10,6 +10,9 @@
 #                        dir, corrupt journal, SIGKILL mid-apply, libvirtd and corosync killed (root)
 #   make bench-cluster   admission latency, view propagation, ordered reservations/s (root)
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
+#   make fuzz            build the libFuzzer targets (clang) into build-fuzz/ and run each for FUZZ_SECONDS (60)
+#   make fuzz-regress    run every fuzz target once over its committed corpus (part of make check when
+#                        clang can link -fsanitize=fuzzer; see tests/fuzz/README.md)
 #   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster
 #   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
@@ -75,7 +78,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-faults asan bench bench-ksm bench-balloon bench-cluster install clean format
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-fuzz check-faults asan bench bench-ksm bench-balloon bench-cluster install clean format fuzz fuzz-build fuzz-targets fuzz-regress
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -106,7 +109,7 @@ $(B)/tests/%: tests/unit/%.c $(LIBMEMOPT) $(DAEMON_OBJS)
 	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
 	  $(LIBMEMOPT) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-check: check-unit check-bench-tools check-integration check-cluster check-faults
+check: check-unit check-fuzz check-bench-tools check-integration check-cluster check-faults
 
 # The benchmarks' baselines are code too: the Proxmox-rule re-implementation against Proxmox's own cases.
 check-bench-tools:
@@ -134,6 +137,37 @@ check-cluster: all
 asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))
 	$(MAKE) B=build-asan SANITIZE=address,undefined check
+
+# libFuzzer targets, one per parser (tests/fuzz/fuzz_*.c), built with clang into build-fuzz/: the library
+# with -fsanitize=fuzzer-no-link,address,undefined, each target linked with -fsanitize=fuzzer.
+FUZZ_B ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+
+# Daemon-side modules a target needs are named in its first line, as for the unit tests.
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBMEMOPT) $(DAEMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
+	  $(LIBMEMOPT) $(PKG_LIBS) -lm
+
+fuzz-targets: $(FUZZERS)
+
+fuzz-build:
+	@tests/fuzz/run-fuzz.sh probe $(FUZZ_CC)
+	$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) SANITIZE=fuzzer-no-link,address,undefined fuzz-targets
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzz.sh fuzz $(FUZZ_B)
+
+fuzz-regress: fuzz-build
+	@tests/fuzz/run-fuzz.sh regress $(FUZZ_B)
+
+# In make check: the corpus replay, skipped with the reason when clang cannot build fuzzers here.
+check-fuzz:
+	@if tests/fuzz/run-fuzz.sh probe $(FUZZ_CC); then $(MAKE) --no-print-directory fuzz-regress; fi
 
 bench: bench-ksm bench-balloon bench-cluster
 
@@ -166,7 +200,7 @@ format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLI_SRCS) $(wildcard */*.h)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

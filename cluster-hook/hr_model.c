@@ -18,9 +18,43 @@ const char *hr_fmt_kib(int64_t kib, char *buf, size_t len)
 	return buf;
 }
 
+/* Every figure of a headroom stays within +-HR_KIB_MAX, the bound the wire decoder accepts
+ * (clh_wire.c), so sums of clamped terms cannot overflow and every report we send can be decoded. */
+#define HR_KIB_MAX (INT64_MAX / 4)
+
 static int64_t clamp64(uint64_t v)
 {
-	return v > (uint64_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)v;
+	return v > (uint64_t)HR_KIB_MAX ? HR_KIB_MAX : (int64_t)v;
+}
+
+/* pages x page size, clamped instead of wrapping around */
+static int64_t mul_kib(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return __builtin_mul_overflow(a, b, &r) ? HR_KIB_MAX : clamp64(r);
+}
+
+static int64_t clamp_kib(int64_t v)
+{
+	return v > HR_KIB_MAX ? HR_KIB_MAX : v < -HR_KIB_MAX ? -HR_KIB_MAX : v;
+}
+
+/* a + b and a - b, clamped to +-HR_KIB_MAX: the ledger and peers' reports are hostile input, and 512
+ * reservations of HR_KIB_MAX each must not overflow (signed overflow is undefined behaviour). */
+static int64_t add_kib(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? HR_KIB_MAX : -HR_KIB_MAX;
+	return clamp_kib(r);
+}
+
+static int64_t sub_kib(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? HR_KIB_MAX : -HR_KIB_MAX;
+	return clamp_kib(r);
 }
 
 static void add_term(struct hr_headroom *h, int kind, const char *name, int64_t kib, const char *detail)
@@ -48,7 +82,10 @@ int hr_compute(const struct hr_input *in, const struct hr_params *p, struct hr_h
 	char d[96];
 
 	memset(h, 0, sizeof(*h));
-	if (!in->mem_valid || in->total_kib == 0 || in->avail_kib > in->total_kib) {
+	/* a MemTotal beyond the wire's bound (2^61 KiB) is a garbled reading, and a report carrying it
+	 * would be refused by every peer */
+	if (!in->mem_valid || in->total_kib == 0 || in->total_kib > (uint64_t)HR_KIB_MAX ||
+	    in->avail_kib > in->total_kib) {
 		snprintf(h->why, sizeof(h->why), "host memory could not be read (meminfo missing or inconsistent)");
 		return 0;
 	}
@@ -64,11 +101,11 @@ int hr_compute(const struct hr_input *in, const struct hr_params *p, struct hr_h
 		snprintf(d, sizeof(d), "size %" PRIu64 " KiB, c_min %" PRIu64 " KiB", in->arc_size_kib,
 			 in->arc_cmin_kib);
 		add_term(h, HR_T_NOW, "ZFS ARC above c_min", clamp64(arc), d);
-		now += clamp64(arc);
+		now = add_kib(now, clamp64(arc));
 	}
 
 	add_term(h, HR_T_NOW, "host reserve", -clamp64(p->reserve_kib), "[cluster] host_reserve");
-	now -= clamp64(p->reserve_kib);
+	now = sub_kib(now, clamp64(p->reserve_kib));
 
 	uint64_t risk = 0;
 	if (in->ksm_present && in->ksm_sharing_kib > 0) {
@@ -76,7 +113,7 @@ int hr_compute(const struct hr_input *in, const struct hr_params *p, struct hr_h
 		snprintf(d, sizeof(d), "%.1f%% of %" PRIu64 " KiB saved by KSM ([cluster] ksm_unshare_risk)",
 			 p->ksm_risk_ppm / 10000.0, in->ksm_sharing_kib);
 		add_term(h, HR_T_NOW, "KSM unshare risk", -clamp64(risk), d);
-		now -= clamp64(risk);
+		now = sub_kib(now, clamp64(risk));
 	}
 	h->now_kib = now;
 
@@ -86,7 +123,7 @@ int hr_compute(const struct hr_input *in, const struct hr_params *p, struct hr_h
 		for (size_t i = 0; i < in->nguests && i < HR_GUESTS_MAX; i++) {
 			const struct hr_guest *g = &in->guest[i];
 			if (g->balloon_ok && g->actual_kib > g->floor_kib) {
-				slack += clamp64(g->actual_kib - g->floor_kib);
+				slack = add_kib(slack, clamp64(g->actual_kib - g->floor_kib));
 				nslack++;
 			}
 		}
@@ -95,12 +132,12 @@ int hr_compute(const struct hr_input *in, const struct hr_params *p, struct hr_h
 		snprintf(d, sizeof(d), "balloon module not running: not counted");
 	}
 	add_term(h, HR_T_RECLAIM, "balloon slack", slack, d);
-	h->reclaimable_kib = now + slack;
+	h->reclaimable_kib = add_kib(now, slack);
 
-	if (in->hp_size_kib > 0 && in->hp_total > 0) {
+	if (in->hp_size_kib > 0 && in->hp_size_kib <= (uint64_t)HR_KIB_MAX && in->hp_total > 0) {
 		uint64_t freep = in->hp_free > in->hp_rsvd ? in->hp_free - in->hp_rsvd : 0;
 		h->hp_size_kib = in->hp_size_kib;
-		h->hp_free_kib = clamp64(freep * in->hp_size_kib);
+		h->hp_free_kib = mul_kib(freep, in->hp_size_kib);
 		snprintf(d, sizeof(d), "%" PRIu64 " free - %" PRIu64 " reserved of %" PRIu64 " x %" PRIu64 " KiB",
 			 in->hp_free, in->hp_rsvd, in->hp_total, in->hp_size_kib);
 		add_term(h, HR_T_HUGE, "hugepages free", h->hp_free_kib, d);
@@ -117,11 +154,11 @@ int hr_compute(const struct hr_input *in, const struct hr_params *p, struct hr_h
 		uint64_t est = n->free_kib + n->file_kib + n->sreclaim_kib;
 		if (est_sum > in->avail_kib)
 			est = share(est, in->avail_kib, est_sum);
-		int64_t v = clamp64(est) - clamp64(share(p->reserve_kib, n->total_kib, in->total_kib)) -
-			    clamp64(share(risk, n->total_kib, in->total_kib));
+		int64_t v = sub_kib(sub_kib(clamp64(est), clamp64(share(p->reserve_kib, n->total_kib, in->total_kib))),
+				    clamp64(share(risk, n->total_kib, in->total_kib)));
 		h->node[i].id = n->id;
 		h->node[i].now_kib = v;
-		h->node[i].hp_free_kib = in->hp_size_kib ? clamp64(n->hp_free * in->hp_size_kib) : 0;
+		h->node[i].hp_free_kib = h->hp_size_kib ? mul_kib(n->hp_free, h->hp_size_kib) : 0;
 	}
 	h->nnodes = nn;
 	return 0;
@@ -140,16 +177,16 @@ void hr_subtract_resv(struct hr_headroom *h, const char *target, const struct hr
 			continue;
 		int64_t nk = clamp64(x->now_kib), mk = clamp64(x->mem_kib);
 		if (x->hugepages) {
-			h->hp_free_kib -= mk;
+			h->hp_free_kib = sub_kib(h->hp_free_kib, mk);
 			for (size_t j = 0; j < h->nnodes; j++)
 				if (h->node[j].id == x->node)
-					h->node[j].hp_free_kib -= mk;
+					h->node[j].hp_free_kib = sub_kib(h->node[j].hp_free_kib, mk);
 		} else {
-			h->now_kib -= nk;
-			h->reclaimable_kib -= mk;
+			h->now_kib = sub_kib(h->now_kib, nk);
+			h->reclaimable_kib = sub_kib(h->reclaimable_kib, mk);
 			for (size_t j = 0; j < h->nnodes; j++)
 				if (h->node[j].id == x->node)
-					h->node[j].now_kib -= nk;
+					h->node[j].now_kib = sub_kib(h->node[j].now_kib, nk);
 		}
 		/* keep two slots free for the sums below */
 		if (h->nterms + 2 < HR_TERMS_MAX) {
@@ -168,10 +205,10 @@ void hr_subtract_resv(struct hr_headroom *h, const char *target, const struct hr
 			}
 		} else {
 			if (x->hugepages)
-				rest_huge += mk;
+				rest_huge = add_kib(rest_huge, mk);
 			else {
-				rest_now += nk;
-				rest_mem += mk;
+				rest_now = add_kib(rest_now, nk);
+				rest_mem = add_kib(rest_mem, mk);
 			}
 			nrest++;
 		}
@@ -183,7 +220,7 @@ void hr_subtract_resv(struct hr_headroom *h, const char *target, const struct hr
 		if (rest_huge)
 			add_term(h, HR_T_HUGE, "other reservations", -rest_huge, d);
 		else if (rest_mem != rest_now)
-			add_term(h, HR_T_RECLAIM, "other reservations", -(rest_mem - rest_now), d);
+			add_term(h, HR_T_RECLAIM, "other reservations", -sub_kib(rest_mem, rest_now), d);
 	}
 }
 
@@ -216,7 +253,7 @@ void hr_admit(const struct hr_headroom *h, const struct hr_request *req, struct 
 			}
 			pool = best < pool ? best : pool;
 		}
-		v.now_after_kib = pool - mem;
+		v.now_after_kib = sub_kib(pool, mem);
 		if (h->hp_size_kib == 0) {
 			snprintf(v.reason, sizeof(v.reason), "refused: the host has no hugepage pool");
 		} else if (pool >= mem) {
@@ -234,7 +271,7 @@ void hr_admit(const struct hr_headroom *h, const struct hr_request *req, struct 
 	}
 
 	v.need_now_kib = need_now;
-	v.now_after_kib = h->now_kib - need;
+	v.now_after_kib = sub_kib(h->now_kib, need);
 	if (h->now_kib < need) {
 		snprintf(v.reason, sizeof(v.reason), "refused: needs %s now, %s available now (memoptctl headroom --explain)",
 			 hr_fmt_kib(need, a, sizeof(a)), hr_fmt_kib(h->now_kib, b, sizeof(b)));

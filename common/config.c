@@ -512,6 +512,12 @@ int cfg_parse_string(const char *name, const char *text, struct memopt_config *c
 	return parse_buffer(name, text, strlen(text), cfg, err, errlen);
 }
 
+int cfg_parse_buffer(const char *name, const char *text, size_t len, struct memopt_config *cfg, char *err,
+		     size_t errlen)
+{
+	return parse_buffer(name, text, len, cfg, err, errlen);
+}
+
 int cfg_parse_file(const char *path, struct memopt_config *cfg, char *err, size_t errlen)
 {
 	_cleanup_close_ int fd = -1;

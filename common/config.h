@@ -158,6 +158,9 @@ void cfg_defaults(struct memopt_config *cfg);
  * `cfg` may be partially modified on error: callers parse into a scratch copy (see cfg_load). */
 int cfg_parse_file(const char *path, struct memopt_config *cfg, char *err, size_t errlen);
 int cfg_parse_string(const char *name, const char *text, struct memopt_config *cfg, char *err, size_t errlen);
+/* The same on text[0..len), which need not be NUL-terminated (a NUL byte in a line is an error). */
+int cfg_parse_buffer(const char *name, const char *text, size_t len, struct memopt_config *cfg, char *err,
+		     size_t errlen);
 
 /* Cross-key validation (e.g. stop_avail above start_avail, steady_cpu <= max_cpu).
  * Errors name the file and the offending keys. */

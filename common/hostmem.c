@@ -98,7 +98,7 @@ static const struct hm_mi_key hm_mi_keys[] = {
 
 /* Pure: parse meminfo text. Unknown keys and lines without ':' are skipped; a key we use must have a
  * complete line with a decimal value and the right unit. */
-static int hm_parse_meminfo(const char *buf, size_t len, struct host_mem *ret)
+int hm_parse_meminfo_text(const char *buf, size_t len, struct host_mem *ret)
 {
 	struct host_mem m = { 0 };
 	bool seen[ELEMENTSOF(hm_mi_keys)] = { false };
@@ -147,7 +147,7 @@ int hm_parse_meminfo_file(const char *path, struct host_mem *ret)
 
 	if (r < 0)
 		return r;
-	return hm_parse_meminfo(buf, len, ret);
+	return hm_parse_meminfo_text(buf, len, ret);
 }
 
 /* Which vmstat keys we read, and where they go. */
@@ -200,13 +200,8 @@ static int hm_parse_vmstat_keys(const char *path, uint64_t v[HM_VS__MAX], bool s
 	return hm_parse_vmstat(buf, len, v, seen);
 }
 
-int hm_parse_vmstat_file(const char *path, struct host_vmstat *ret)
+static void hm_vmstat_fill(const uint64_t v[HM_VS__MAX], const bool seen[HM_VS__MAX], struct host_vmstat *ret)
 {
-	uint64_t v[HM_VS__MAX];
-	bool seen[HM_VS__MAX];
-	int r = hm_parse_vmstat_keys(path, v, seen);
-	if (r < 0)
-		return r;
 	*ret = (struct host_vmstat){
 		.pswpin = v[HM_VS_PSWPIN],
 		.pswpout = v[HM_VS_PSWPOUT],
@@ -215,6 +210,27 @@ int hm_parse_vmstat_file(const char *path, struct host_vmstat *ret)
 		.ksm_swpin_copy = v[HM_VS_KSM_SWPIN_COPY],
 		.has_cow_ksm = seen[HM_VS_COW_KSM],
 	};
+}
+
+int hm_parse_vmstat_text(const char *buf, size_t len, struct host_vmstat *ret)
+{
+	uint64_t v[HM_VS__MAX];
+	bool seen[HM_VS__MAX];
+	int r = hm_parse_vmstat(buf, len, v, seen);
+	if (r < 0)
+		return r;
+	hm_vmstat_fill(v, seen, ret);
+	return 0;
+}
+
+int hm_parse_vmstat_file(const char *path, struct host_vmstat *ret)
+{
+	uint64_t v[HM_VS__MAX];
+	bool seen[HM_VS__MAX];
+	int r = hm_parse_vmstat_keys(path, v, seen);
+	if (r < 0)
+		return r;
+	hm_vmstat_fill(v, seen, ret);
 	return 0;
 }
 
@@ -382,7 +398,7 @@ static int hm_parse_psi_line(const char *p, const char *end, struct psi_line *re
 }
 
 /* Pure: both "some" and "full" lines must be there and complete; other lines are ignored. */
-static int hm_parse_psi(const char *buf, size_t len, struct host_psi *ret)
+int hm_parse_psi_text(const char *buf, size_t len, struct host_psi *ret)
 {
 	struct host_psi psi = { .available = true };
 	bool have_some = false, have_full = false;
@@ -429,5 +445,5 @@ int hm_read_psi(const char *procfs_root, struct host_psi *ret)
 	}
 	if (r < 0)
 		return r;
-	return hm_parse_psi(buf, len, ret);
+	return hm_parse_psi_text(buf, len, ret);
 }

@@ -4,6 +4,7 @@
 #define MEMOPT_HOSTMEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct host_mem {
@@ -47,5 +48,10 @@ int hm_read_psi(const char *procfs_root, struct host_psi *ret);
 /* The file-parser backends, exported so tests can cross-check them against libproc2 on the real /proc. */
 int hm_parse_meminfo_file(const char *path, struct host_mem *ret);
 int hm_parse_vmstat_file(const char *path, struct host_vmstat *ret);
+/* The pure parsers behind them, on text already in memory (buf need not be NUL-terminated). Return 0
+ * or -EBADMSG; ret written only on success. hm_parse_psi_text() sets ret->available. */
+int hm_parse_meminfo_text(const char *buf, size_t len, struct host_mem *ret);
+int hm_parse_vmstat_text(const char *buf, size_t len, struct host_vmstat *ret);
+int hm_parse_psi_text(const char *buf, size_t len, struct host_psi *ret);
 
 #endif

@@ -158,7 +158,7 @@ int proc_exe_is_qemu(const char *exe)
 
 /* The length of an exe link's text of length n without the " (deleted)" the kernel appends once the
  * file is gone (a replaced binary of a running guest); a text that is nothing but the suffix stays. */
-static size_t proc_exe_len(const char *exe, size_t n)
+size_t proc_exe_len(const char *exe, size_t n)
 {
 	static const char deleted[] = " (deleted)";
 	size_t dl = sizeof(deleted) - 1;
@@ -184,18 +184,11 @@ static int proc_read_exe(const char *procfs_root, pid_t pid, char *buf, size_t s
 	return 0;
 }
 
-/* VmRSS from <root>/<pid>/status; 0 when the line is missing (kernel threads) or unreadable. */
-static uint64_t proc_read_vmrss_kib(const char *procfs_root, pid_t pid)
+int proc_parse_status_vmrss(const char *buf, size_t len, uint64_t *ret_kib)
 {
-	_cleanup_free_ char *buf = malloc(PROC_STATUS_MAX + 1);
-	char path[PATH_MAX];
 	struct prs_line l;
-	size_t len, pos = 0;
+	size_t pos = 0;
 
-	if (!buf || proc_pid_path(path, sizeof(path), procfs_root, pid, "status") < 0 ||
-	    fio_read_capped(path, buf, PROC_STATUS_MAX, &len, NULL) < 0)
-		return 0;
-	buf[len] = '\0';
 	while (prs_next_line(buf, len, &pos, &l)) {
 		const char *lend = l.p + l.len;
 		if (l.complete && l.len > 6 && memcmp(l.p, "VmRSS:", 6) == 0) {
@@ -203,13 +196,32 @@ static uint64_t proc_read_vmrss_kib(const char *procfs_root, pid_t pid)
 			uint64_t v;
 			while (p < lend && (*p == ' ' || *p == '\t'))
 				p++;
-			if (prs_u64(p, lend, &v, &p) == 0 && lend - p >= 3 && memcmp(p, " kB", 3) == 0)
-				return v;
-			log_debug("garbled VmRSS line in '%s', ignoring", path);
-			return 0;
+			if (prs_u64(p, lend, &v, &p) == 0 && lend - p >= 3 && memcmp(p, " kB", 3) == 0) {
+				*ret_kib = v;
+				return 0;
+			}
+			return -EBADMSG;
 		}
 	}
-	return 0;
+	return -ENOENT;
+}
+
+/* VmRSS from <root>/<pid>/status; 0 when the line is missing (kernel threads) or unreadable. */
+static uint64_t proc_read_vmrss_kib(const char *procfs_root, pid_t pid)
+{
+	_cleanup_free_ char *buf = malloc(PROC_STATUS_MAX + 1);
+	char path[PATH_MAX];
+	size_t len;
+	uint64_t v;
+	int r;
+
+	if (!buf || proc_pid_path(path, sizeof(path), procfs_root, pid, "status") < 0 ||
+	    fio_read_capped(path, buf, PROC_STATUS_MAX, &len, NULL) < 0)
+		return 0;
+	r = proc_parse_status_vmrss(buf, len, &v);
+	if (r == -EBADMSG)
+		log_debug("garbled VmRSS line in '%s', ignoring", path);
+	return r == 0 ? v : 0;
 }
 
 static bool proc_arg_is(const char *a, size_t alen, const char *opt)

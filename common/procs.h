@@ -39,6 +39,12 @@ struct proc_stat {
 /* Parse the text of /proc/PID/stat (comm may contain ')' , spaces and newlines: use the last ')').
  * Returns 0 or -EBADMSG. Pure. */
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *ret);
+/* VmRSS from the text of /proc/PID/status. Returns 0, -ENOENT without a VmRSS line (kernel threads),
+ * -EBADMSG when it is garbled. Pure. */
+int proc_parse_status_vmrss(const char *buf, size_t len, uint64_t *ret_kib);
+/* The length of an exe link text exe[0..n) without the " (deleted)" the kernel appends once the
+ * binary is gone. Pure. */
+size_t proc_exe_len(const char *exe, size_t n);
 /* Read and parse <procfs_root>/<pid>/stat. */
 int proc_read_stat(const char *procfs_root, pid_t pid, struct proc_stat *ret);
 

@@ -230,6 +230,26 @@ int st_open(const char *state_dir, struct st_journal **ret, char *err, size_t er
 	return 0;
 }
 
+int st_parse_text(const char *name, const char *text, size_t len, struct st_journal **ret, char *err,
+		  size_t errlen)
+{
+	struct st_journal *st;
+	int r;
+
+	if (errlen)
+		err[0] = '\0';
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	r = load_text(st, name, text, len, err, errlen);
+	if (r < 0) {
+		st_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
 void st_close(struct st_journal *st)
 {
 	if (!st)
@@ -425,6 +445,9 @@ static int save_(const struct st_journal *st, const char **step)
 	const char *text;
 	int fd, r;
 
+	/* an in-memory journal from st_parse_text() has no directory to write to */
+	if (!st->dir[0])
+		return -EROFS;
 	if (file_path(path, sizeof(path), st->dir, "") < 0 ||
 	    file_path(tmp, sizeof(tmp), st->dir, ".tmp") < 0)
 		return -ENAMETOOLONG;
@@ -551,6 +574,9 @@ int st_restore(struct st_journal *st, const char *owner, bool dry_run)
 
 	if (st->n == 0)
 		return 0;
+	/* an in-memory journal (st_parse_text) could not forget what it restored: write nothing */
+	if (!st->dir[0] && !dry_run)
+		return -EROFS;
 	idx = calloc(st->n, sizeof(*idx));
 	done = calloc(st->n, sizeof(*done));
 	if (!idx || !done)

@@ -27,6 +27,12 @@ struct st_journal;
  * file and what is wrong; the corrupt file is kept (renamed to originals.json.corrupt-<time>) only when
  * the caller asks with st_quarantine(). Returns 0 or -errno. */
 int st_open(const char *state_dir, struct st_journal **ret, char *err, size_t errlen);
+/* Parse journal text (an originals.json already in memory) into a read-only journal: st_record(),
+ * st_forget() and st_restore() (unless dry_run) on it fail with -EROFS, st_restore() before writing
+ * anything to the host. name is used in messages.
+ * Returns 0 or -EBADMSG (message in err) / -ENOMEM. Close with st_close(). */
+int st_parse_text(const char *name, const char *text, size_t len, struct st_journal **ret, char *err,
+		  size_t errlen);
 void st_close(struct st_journal *st);
 int st_quarantine(const char *state_dir);
 

@@ -375,6 +375,17 @@ out:
 	return reply;
 }
 
+json_object *ctl_dispatch_request(const struct ctl_peer *peer, const char *line, size_t len)
+{
+	struct ctl_client c = {.fd = -1, .peer = *peer};
+	json_object *reply = dispatch(&c, line, len);
+
+	/* deferred: no client is left for ctl_complete() to find, so answer now */
+	if (!reply && c.ticket)
+		return proto_make_error("EIO", "command was deferred, which needs a connection");
+	return reply;
+}
+
 /* Write what the socket takes; close once all is out. A client that does not read only holds its own
  * slot until its timeout. */
 static void client_flush(struct ctl_client *c)

@@ -38,6 +38,10 @@ void ctl_fini(void);
 int ctl_register(const struct ctl_command *cmds, size_t n);
 /* Change the admin group on reload. */
 int ctl_set_admin_group(const char *admin_group);
+/* The reply the server would send to one request line (without its '\n'), decided as for a connected
+ * peer, without a socket: for tests and fuzzing. A deferred command is answered with an EIO error.
+ * Returns a new reply object, or NULL when out of memory. */
+json_object *ctl_dispatch_request(const struct ctl_peer *peer, const char *line, size_t len);
 /* Look up a group by name (getgrnam_r). Returns 0, -ENOENT if there is no such group, or -errno. */
 int ctl_resolve_group(const char *name, gid_t *ret_gid);
 

@@ -18,6 +18,11 @@
 #define HOLD_DEFAULT_PERIOD_MS 60000u    /* rewrite period before one was measured */
 #define HOLD_MAX_PERIOD_MS 600000u
 #define HOLD_PULSE_SCANS 2u              /* a pulse lasts about this many full scans */
+/* Bounds on what the counters can mean, so the arithmetic below cannot overflow on a garbled or hostile
+ * reading (a fixture root, a kernel bug): 2^48 pages is 1 EiB, and no interval sees 2^40 of anything
+ * (ms of CPU, pages scanned, pages broken). */
+#define COUNT_MAX (1ULL << 48)
+#define DELTA_MAX (1ULL << 40)
 
 const char *ksm_phase_name(enum ksm_phase p)
 {
@@ -44,7 +49,9 @@ static uint64_t page_kib(const struct ksm_sample *s)
 
 static uint64_t val(const struct ksm_state *k, enum ksm_field f)
 {
-	return ksm_has(k, f) && k->v[f] > 0 ? (uint64_t)k->v[f] : 0;
+	if (!ksm_has(k, f) || k->v[f] <= 0)
+		return 0;
+	return (uint64_t)k->v[f] < COUNT_MAX ? (uint64_t)k->v[f] : COUNT_MAX;
 }
 
 static uint64_t merged_pages(const struct ksm_state *k)
@@ -55,7 +62,9 @@ static uint64_t merged_pages(const struct ksm_state *k)
 static uint64_t delta(uint64_t now, uint64_t prev)
 {
 	/* Counters can go backwards (ksmd restarted, run=2 unmerged everything): count nothing. */
-	return now >= prev ? now - prev : 0;
+	if (now < prev)
+		return 0;
+	return now - prev < DELTA_MAX ? now - prev : DELTA_MAX;
 }
 
 static uint64_t ema(uint64_t old, uint64_t cur, bool have_old)
@@ -181,8 +190,9 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 	/* rmap_items from general_profit = merged*PAGE - rmap*64 */
 	c->rmap_items = 0;
 	if (ksm_has(k, KSM_F_GENERAL_PROFIT) && ksm_has(k, KSM_F_PAGES_SHARING)) {
-		int64_t r = ((int64_t)(merged * page_kib(s)) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
-		c->rmap_items = r > 0 ? (uint64_t)r : 0;
+		/* in 128 bits: general_profit is signed and comes from the kernel as any 64-bit value */
+		__int128 r = ((__int128)merged * page_kib(s) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
+		c->rmap_items = r <= 0 ? 0 : r >= (__int128)COUNT_MAX ? COUNT_MAX : (uint64_t)r;
 	}
 	/* ksmd's counters keep a merged page that a write has copied again (cow_ksm) as merged until ksmd
 	 * revisits it. With breaks at churn_pages_s spread over the memory and one visit per full-scan

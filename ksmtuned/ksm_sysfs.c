@@ -95,10 +95,12 @@ const char *ksm_advisor_mode_name(int64_t v) { return v == KSM_ADVISOR_SCAN_TIME
 
 /* Pure: one sysfs value. advisor_mode is "[none] scan-time" from the kernel, or a bare word (what a
  * plain file holds after we wrote it, in a fixture). */
-static int ksm_parse_value(enum ksm_field f, const char *buf, size_t len, int64_t *ret)
+int ksm_parse_field_value(enum ksm_field f, const char *buf, size_t len, int64_t *ret)
 {
 	const char *p = buf, *end = buf + len;
 
+	if (!ksm_field_valid(f))
+		return -EINVAL;
 	while (p < end && ksm_blank(*p))
 		p++;
 	while (end > p && ksm_blank(end[-1]))
@@ -145,7 +147,7 @@ static int ksm_read_path(const char *path, enum ksm_field f, int64_t *ret)
 		return r;
 	if (full)
 		return -EBADMSG;
-	return ksm_parse_value(f, buf, len, ret);
+	return ksm_parse_field_value(f, buf, len, ret);
 }
 
 int ksm_read_field(const char *sysfs_root, enum ksm_field f, int64_t *ret)

@@ -50,6 +50,9 @@ int ksm_read(const char *sysfs_root, struct ksm_state *ret);
  * advisor_mode), reads it back and compares. Returns 0, -EOPNOTSUPP if the knob is absent, -EINVAL if
  * the kernel rejected the value, -EIO if the read-back differs, or -errno. dry_run: only validates. */
 int ksm_write_knob(const char *sysfs_root, enum ksm_field f, int64_t value, bool dry_run);
+/* Parse one KSM sysfs file's text (buf[0..len), blanks around it allowed) as field f's value.
+ * Returns 0, -EBADMSG when garbled, -EINVAL for an unknown field. Pure. */
+int ksm_parse_field_value(enum ksm_field f, const char *buf, size_t len, int64_t *ret);
 /* Read one knob's current value. */
 int ksm_read_field(const char *sysfs_root, enum ksm_field f, int64_t *ret);
 

@@ -316,7 +316,9 @@ static int apply(const char *path, uint64_t mem_total_kib, const struct kt_seen 
 			start = percent_of(mem_total_kib, coef);
 			if (cnst > start)
 				start = cnst;
-			stop = start + mem_total_kib / 10;
+			/* at least 1 KiB above start: with MemTotal under 10 KiB (a garbled meminfo) a
+			 * stop equal to start would fail cfg_validate() and stop the daemon from starting */
+			stop = start + (mem_total_kib >= 10 ? mem_total_kib / 10 : 1);
 			cfg->ksm.start_avail = (struct msize){.is_percent = false, .kib = start};
 			cfg->ksm.stop_avail = (struct msize){.is_percent = false, .kib = stop};
 			applied += s->have[KT_THRES_COEF] + s->have[KT_THRES_CONST];
@@ -380,11 +382,7 @@ int ksmtuned_conf_import(const char *path, uint64_t mem_total_kib, struct memopt
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	struct kt_seen seen = {0};
-	char line[KT_LINE_MAX + 1];
-	struct prs_line l;
-	unsigned lineno = 0;
-	size_t len, pos = 0;
+	size_t len;
 	struct stat st;
 	bool full;
 	int r;
@@ -411,6 +409,18 @@ int ksmtuned_conf_import(const char *path, uint64_t mem_total_kib, struct memopt
 		log_warn("%s: larger than %d bytes, not imported", path, KT_FILE_MAX);
 		return -EFBIG;
 	}
+	return ksmtuned_conf_import_text(path, buf, len, mem_total_kib, cfg);
+}
+
+int ksmtuned_conf_import_text(const char *name, const char *buf, size_t len, uint64_t mem_total_kib,
+			      struct memopt_config *cfg)
+{
+	const char *path = name;
+	struct kt_seen seen = {0};
+	char line[KT_LINE_MAX + 1];
+	struct prs_line l;
+	unsigned lineno = 0;
+	size_t pos = 0;
 
 	while (prs_next_line(buf, len, &pos, &l)) {
 		lineno++;

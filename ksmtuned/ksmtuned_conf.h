@@ -12,5 +12,9 @@
  * mem_total_kib is needed because ksmtuned's threshold and sleep depend on MemTotal.
  * Returns the number of keys applied (>= 0), or -errno if the file can't be read. */
 int ksmtuned_conf_import(const char *path, uint64_t mem_total_kib, struct memopt_config *cfg);
+/* The same on text already in memory (buf[0..len), not NUL-terminated); name is used in messages.
+ * Returns the number of keys applied (>= 0). */
+int ksmtuned_conf_import_text(const char *name, const char *buf, size_t len, uint64_t mem_total_kib,
+			      struct memopt_config *cfg);
 
 #endif

@@ -29,26 +29,30 @@ int nod_pool_path(char *buf, size_t len, const char *sysfs_root, int id, uint64_
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int nod_parse_u64(const char *text, size_t len, uint64_t *ret)
+{
+	const char *next, *end = text + len;
+	uint64_t v;
+
+	if (prs_u64(text, end, &v, &next) < 0)
+		return -EBADMSG;
+	while (next < end && isspace((unsigned char)*next))
+		next++;
+	if (next != end)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
 static int read_u64_file(const char *path, uint64_t *ret)
 {
 	char buf[64];
 	size_t len;
-	const char *next;
-	uint64_t v;
 	int r = fio_read_capped(path, buf, sizeof(buf) - 1, &len, NULL);
 
 	if (r < 0)
 		return r;
-	buf[len] = '\0';
-	r = prs_u64(buf, buf + len, &v, &next);
-	if (r < 0)
-		return -EBADMSG;
-	while (next < buf + len && isspace((unsigned char)*next))
-		next++;
-	if (next != buf + len)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
+	return nod_parse_u64(buf, len, ret);
 }
 
 int nod_parse_meminfo(const char *text, size_t len, struct nod_node *n)
@@ -172,6 +176,17 @@ const struct nod_hpool *nod_pool(const struct nod_topology *t, size_t i, uint64_
 	return NULL;
 }
 
+int nod_parse_pool_name(const char *name, uint64_t *ret_kib)
+{
+	unsigned long long kib;
+	char tail[4];
+
+	if (sscanf(name, "hugepages-%llukB%3s", &kib, tail) != 1 || kib == 0 || kib > (1ULL << 40))
+		return -EINVAL;
+	*ret_kib = kib;
+	return 0;
+}
+
 static int cmp_pool(const void *a, const void *b)
 {
 	const struct nod_hpool *x = a, *y = b;
@@ -189,11 +204,10 @@ static int read_pools(const char *dir, const char *sysfs_root, int id, struct no
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
 		char path[1024];
-		unsigned long long kib;
-		char tail[4];
+		uint64_t kib;
 		struct nod_hpool hp = {0};
 
-		if (sscanf(de->d_name, "hugepages-%llukB%3s", &kib, tail) != 1 || kib == 0 || kib > (1ULL << 40))
+		if (nod_parse_pool_name(de->d_name, &kib) < 0)
 			continue;
 		if (n->npools == NOD_HP_SIZES)
 			break;

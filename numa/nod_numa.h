@@ -52,6 +52,12 @@ int nod_parse_distance(const char *text, size_t len, uint32_t *out, size_t max);
  * Returns 0 or -EBADMSG. Pure. */
 int nod_parse_list(const char *text, size_t len, uint64_t *ret_mask);
 
+/* Parse a hugepage pool counter file (nr_hugepages, free_hugepages...): one decimal, trailing blanks
+ * allowed. Returns 0 or -EBADMSG. Pure. */
+int nod_parse_u64(const char *text, size_t len, uint64_t *ret);
+/* Parse a pool directory name "hugepages-<N>kB" (0 < N <= 2^40) into *ret_kib. Returns 0 or -EINVAL. Pure. */
+int nod_parse_pool_name(const char *name, uint64_t *ret_kib);
+
 /* Index of node id in t, or -1. */
 int nod_index(const struct nod_topology *t, int id);
 /* The pool of page_kib on node index i, or NULL. */

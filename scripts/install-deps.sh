@@ -8,6 +8,7 @@
 #   scripts/install-deps.sh pacemaker + Pacemaker, to test the cluster-hook Pacemaker adapter for real
 #   scripts/install-deps.sh faults   + strace, which holds a syscall so tests/faults can SIGKILL mid-apply
 #                                    (the libvirtd and corosync faults also need e2e and cluster)
+#   scripts/install-deps.sh fuzz     + clang 14 and its libFuzzer/sanitizer runtimes for make fuzz / fuzz-regress
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make pkg-config libc6-dev
@@ -22,7 +23,9 @@ for extra in "$@"; do
 	cluster) pkgs+=(corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev iproute2) ;;
 	pacemaker) pkgs+=(pacemaker pacemaker-cli-utils) ;;
 	faults) pkgs+=(strace util-linux jq) ;;
-	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker, faults)" >&2; exit 2 ;;
+	# libclang-rt-14-dev holds libclang_rt.fuzzer*.a (-fsanitize=fuzzer) and the ASan/UBSan runtimes
+	fuzz) pkgs+=(clang-14 clang libclang-rt-14-dev) ;;
+	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker, faults, fuzz)" >&2; exit 2 ;;
 	esac
 done
 missing=()

@@ -201,7 +201,8 @@ int sctl_parse_domain_xml(const char *xml, size_t len, struct sctl_dom *ret)
 				return -EBADMSG;
 			if (tag_is(&t, "name")) {
 				size_t l = (size_t)(close - t.after);
-				if (l == 0 || l >= sizeof(d.name))
+				/* a NUL would cut the name short (or empty it) in plans and logs */
+				if (l == 0 || l >= sizeof(d.name) || memchr(t.after, '\0', l))
 					return -EBADMSG;
 				memcpy(d.name, t.after, l);
 				d.name[l] = '\0';

@@ -216,12 +216,71 @@ static void t_reservations(void **st)
 	assert_non_null(term(&h, "other reservations"));
 }
 
+/* Hostile sizes (a peer's ledger, a guest's balloon, a garbled meminfo) saturate at +-INT64_MAX/4, the
+ * wire's bound, instead of overflowing. Found with tests/fuzz/fuzz_hr_cluster (corpus regress-resv-overflow):
+ * six reservations of INT64_MAX/4 against a report at -INT64_MAX/4 overflowed now_kib. */
+static void t_saturation(void **st)
+{
+	(void)st;
+	const int64_t kmax = INT64_MAX / 4;
+	struct hr_input in = base();
+	struct hr_headroom h;
+	struct hr_resv big[6];
+	memset(big, 0, sizeof(big));
+	for (int i = 0; i < 6; i++) {
+		snprintf(big[i].id, sizeof(big[i].id), "r%d", i);
+		snprintf(big[i].target, sizeof(big[i].target), "h1");
+		big[i].now_kib = big[i].mem_kib = (uint64_t)kmax;
+		big[i].node = in.nnodes ? in.node[0].id : -1;
+		big[i].hugepages = i % 2;
+		big[i].expires_wall_ms = 1000;
+	}
+	hr_compute(&in, &P, &h);
+	h.now_kib = -kmax;
+	hr_subtract_resv(&h, "h1", big, 6, 0);
+	assert_int_equal(h.now_kib, -kmax);
+	assert_int_equal(h.hp_free_kib, -kmax);
+	assert_true(h.reclaimable_kib >= -kmax);
+	struct hr_request rq = {.mem_kib = UINT64_MAX};
+	struct hr_verdict v;
+	hr_admit(&h, &rq, &v);
+	assert_int_equal(v.code, HR_REFUSE);
+	assert_int_equal(v.now_after_kib, -kmax);
+
+	/* guests claiming huge balloons and a huge hugepage pool: figures stay within the wire's bound */
+	in = base();
+	in.guests_known = true;
+	in.nguests = HR_GUESTS_MAX;
+	for (size_t i = 0; i < HR_GUESTS_MAX; i++)
+		in.guest[i] = (struct hr_guest){.actual_kib = UINT64_MAX, .balloon_ok = true};
+	in.hp_total = in.hp_free = UINT64_MAX / 2;
+	in.hp_size_kib = 1048576;
+	hr_compute(&in, &P, &h);
+	assert_true(h.valid);
+	assert_int_equal(h.reclaimable_kib, kmax);
+	assert_int_equal(h.hp_free_kib, kmax);
+
+	/* a MemTotal or hugepage size beyond the wire's bound would make a report every peer refuses
+	 * (found with tests/fuzz/fuzz_hr_model, corpus regress-total-beyond-wire): invalid, and no pool */
+	in = base();
+	in.total_kib = in.avail_kib = (uint64_t)kmax + 1;
+	hr_compute(&in, &P, &h);
+	assert_false(h.valid);
+	in = base();
+	in.hp_total = in.hp_free = 4;
+	in.hp_size_kib = UINT64_MAX;
+	hr_compute(&in, &P, &h);
+	assert_true(h.valid);
+	assert_int_equal(h.hp_size_kib, 0);
+	assert_int_equal(h.hp_free_kib, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_plain),	     cmocka_unit_test(t_invalid),	  cmocka_unit_test(t_arc),
 	    cmocka_unit_test(t_ksm_and_balloon), cmocka_unit_test(t_hugepages),	  cmocka_unit_test(t_numa),
-	    cmocka_unit_test(t_min_and_reclaim), cmocka_unit_test(t_reservations),
+	    cmocka_unit_test(t_min_and_reclaim), cmocka_unit_test(t_reservations), cmocka_unit_test(t_saturation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

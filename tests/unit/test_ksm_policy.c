@@ -652,6 +652,32 @@ static void test_counters_backwards_are_safe(void **state)
 	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
 }
 
+/* Extreme counters (a garbled fixture, a kernel bug) stay defined: general_profit = INT64_MIN made
+ * the rmap_items derivation overflow (signed, undefined). Found by tests/fuzz/fuzz_ksm_policy
+ * (corpus regress-general-profit-min). */
+static void test_hostile_counters(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s = base_sample(0, 3 * GIB);
+	s.ksm.v[KSM_F_PAGES_SHARING] = INT64_MAX;
+	s.ksm.v[KSM_F_GENERAL_PROFIT] = INT64_MIN;
+	s.ksmd_cpu_ms = UINT64_MAX;
+	s.cow_ksm = UINT64_MAX;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	assert_int_equal(ctl.rmap_items, 1ULL << 48);
+	s.now_ms = 2000;
+	s.ksm.v[KSM_F_PAGES_SCANNED] = INT64_MAX;
+	s.ksm.v[KSM_F_FULL_SCANS] = INT64_MAX;
+	s.ksm.v[KSM_F_PAGES_SHARING] = 0;
+	ksm_decide(&cfg, &s, &ctl, &d);
+	int64_t pages = written(&d, KSM_F_PAGES_TO_SCAN);
+	assert_true(pages == -1 || (pages >= (int64_t)cfg.min_pages_to_scan && pages <= (int64_t)cfg.max_pages_to_scan));
+	assert_true(ctl.credit_ms >= -(int64_t)cfg.burst_cpu_ms && ctl.credit_ms <= (int64_t)cfg.burst_cpu_ms);
+}
+
 static void test_modes_off_always_and_no_ksm(void **state)
 {
 	(void)state;
@@ -735,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_advisor_absent_falls_back_to_self),
 		cmocka_unit_test(test_self_mode_turns_advisor_off_first),
 		cmocka_unit_test(test_counters_backwards_are_safe),
+		cmocka_unit_test(test_hostile_counters),
 		cmocka_unit_test(test_modes_off_always_and_no_ksm),
 		cmocka_unit_test(test_no_meminfo_keeps_state),
 		cmocka_unit_test(test_rate_to_knobs),

@@ -367,6 +367,17 @@ static void test_thresholds(void **state UNUSED)
 	assert_int_equal(c.ksm.start_avail.kib, 0);
 	assert_int_equal(c.ksm.stop_avail.kib, 1000);
 
+	/* MemTotal under 10 KiB (garbled meminfo): stop stays above start, so the result validates.
+	 * Found by tests/fuzz/fuzz_ksmtuned_conf (corpus entry regress-memtotal-tiny). */
+	cfg_defaults(&c);
+	assert_int_equal(ksmtuned_conf_import(write_text("KSM_THRES_CONST=4096\n"), 1, &c), 1);
+	assert_int_equal(c.ksm.start_avail.kib, 4096);
+	assert_int_equal(c.ksm.stop_avail.kib, 4097);
+	{
+		char err[256];
+		assert_int_equal(cfg_validate(&c, err, sizeof(err)), 0);
+	}
+
 	/* No overflow with an absurd MemTotal. */
 	cfg_defaults(&c);
 	assert_int_equal(ksmtuned_conf_import(write_text("KSM_THRES_COEF=100\n"), UINT64_MAX / 2, &c), 1);

@@ -55,6 +55,11 @@ static void test_parse(void **s UNUSED)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (parse(bad[i], &d) == 0)
 			fail_msg("accepted '%s'", bad[i]);
+	/* A NUL inside <name> made an empty or cut-short name (found by tests/fuzz/fuzz_sctl_domxml). */
+	static const char nul_name[] = "<domain><name>\0a</name><memory>1</memory></domain>";
+	assert_int_equal(sctl_parse_domain_xml(nul_name, sizeof(nul_name) - 1, &d), -EBADMSG);
+	static const char nul_mid[] = "<domain><name>a\0b</name><memory>1</memory></domain>";
+	assert_int_equal(sctl_parse_domain_xml(nul_mid, sizeof(nul_mid) - 1, &d), -EBADMSG);
 }
 
 static const struct sctl_dom *by_name(const struct sctl_dom *d, int n, const char *name)

@@ -542,9 +542,35 @@ static void test_write_value_procfs(void **state UNUSED)
 	assert_int_equal(st_write_value(p, cur), 0);
 }
 
+/* st_parse_text (the in-memory reader the fuzzer drives): same parser as st_open, and read-only. */
+static void test_parse_text_read_only(void **state UNUSED)
+{
+	struct st_journal *st = NULL;
+	char err[256], text[512];
+	const char *target = tpath("knob");
+
+	put(target, "5\n");
+	snprintf(text, sizeof(text),
+		 "{\"v\":1,\"entries\":[{\"key\":\"k\",\"owner\":\"ksm\",\"path\":\"%s\",\"value\":\"1\","
+		 "\"order\":0}]}",
+		 target);
+	assert_int_equal(st_parse_text("mem", text, strlen(text), &st, err, sizeof(err)), 0);
+	assert_int_equal(st_count(st), 1);
+	assert_int_equal(st_record(st, "k2", "ksm", "/x", "1", 0), -EROFS);
+	assert_int_equal(st_forget(st, "k"), -EROFS);
+	assert_int_equal(st_count(st), 1);
+	assert_int_equal(st_restore(st, NULL, true), 0);
+	assert_int_equal(st_restore(st, NULL, false), -EROFS);
+	assert_string_equal(get(target), "5\n"); /* nothing written */
+	st_close(st);
+	assert_int_equal(st_parse_text("mem", "{\"v\":2,\"entries\":[]}", 21, &st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "mem: unsupported version 2"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_parse_text_read_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_creates_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_survives_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_original_wins, setup, teardown),
