@@ -8,9 +8,10 @@
 #   make check-cluster   3 corosync nodes in network namespaces (root): headroom, admission, failover
 #   make bench-cluster   admission latency, view propagation, ordered reservations/s (root)
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
-#   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster
+#   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster, bench-ctl
 #   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
+#   make bench-ctl       control-socket queries at full rate during short control cycles (fixture trees)
 #   make install DESTDIR= PREFIX=/usr   binaries, config example, systemd unit (SYSTEMDUNITDIR), man pages,
 #                        bash completion (BASHCOMPDIR)
 #
@@ -73,7 +74,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster asan bench bench-ksm bench-balloon bench-cluster install clean format
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster asan bench bench-ksm bench-balloon bench-cluster bench-ctl install clean format
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -128,13 +129,17 @@ asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))
 	$(MAKE) B=build-asan SANITIZE=address,undefined check
 
-bench: bench-ksm bench-balloon bench-cluster
+bench: bench-ksm bench-balloon bench-cluster bench-ctl
 
 bench-ksm: all
 	@B=$(B) bench/ksm-bench.sh
 
 bench-balloon: all
 	@B=$(B) bench/balloon-bench.sh
+
+# Latency, throughput and control-cycle lateness under memoptctl-style load (fixture trees, no root).
+bench-ctl: all
+	@B=$(B) bench/ctl-load.sh
 
 # Admission latency, view propagation, ordered reservations/s on the 3-namespace cluster (root).
 bench-cluster: all

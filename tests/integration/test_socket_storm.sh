@@ -48,7 +48,7 @@ after_storm() {
 		pass "$1: daemon fds back to the baseline ($(fd_count) <= $FD_BASE)"
 	else
 		fail "$1: the daemon holds $(fd_count) fds, baseline $FD_BASE (a leak?)"
-		ls -l "/proc/$DAEMON_PID/fd" | tail -n 5 | sed 's/^/       | /'
+		find "/proc/$DAEMON_PID/fd" -mindepth 1 -printf '%f -> %l\n' | tail -n 5 | sed 's/^/       | /'
 	fi
 }
 # storm NAME ARGS...: run sock-storm, result in $D/NAME.json, one summary line.
@@ -155,7 +155,7 @@ else
 	mapfile -t mutating < <(jq -r '.commands[] | select(.mutating) | .name' "$D/help.json")
 	check "help lists mutating commands (${mutating[*]})" test "${#mutating[@]}" -ge 2
 	knob_values "$H/sys/kernel/mm/ksm" >"$D/knobs-before.txt"
-	journal_before=$(cat "$D/state/originals.json" 2>/dev/null | sha256sum)
+	journal_before=$(sha256sum <"$D/state/originals.json" 2>/dev/null)
 	ctl_json "$SOCK" log >"$D/log-before.json"
 	for cmd in "${mutating[@]}"; do
 		setpriv --reuid=65534 --regid=65534 --clear-groups timeout 60 "$D/sock-storm" --socket "$SOCK" \
@@ -169,7 +169,7 @@ else
 	knob_values "$H/sys/kernel/mm/ksm" >"$D/knobs-after.txt"
 	check "uid 65534: the fixture KSM knobs are unchanged" diff "$D/knobs-before.txt" "$D/knobs-after.txt"
 	check_eq "uid 65534: the journal of originals is unchanged" "$journal_before" \
-		"$(cat "$D/state/originals.json" 2>/dev/null | sha256sum)"
+		"$(sha256sum <"$D/state/originals.json" 2>/dev/null)"
 	ctl_json "$SOCK" log >"$D/log-after.json"
 	check "uid 65534: no new decision in the log" \
 		jqt --slurpfile b "$D/log-before.json" \
@@ -192,7 +192,7 @@ for m in ksm balloon; do
 	note "$m cycle after:  $a"
 	period=$(jq -r .period_ms <<<"$a")
 	fired=$(($(jq -r .fired <<<"$a") - $(jq -r .fired <<<"$b")))
-	want=$((LOAD_S * 1000 / period * 6 / 10))
+	want=$((LOAD_S * 1000 * 6 / 10 / period))
 	if [ "$fired" -ge "$want" ]; then
 		pass "load: the $m cycle ran $fired times in ${LOAD_S} s (period $period ms, at least $want expected)"
 	else
