@@ -509,7 +509,8 @@ int main(int argc, char **argv)
 	if (R.ok + R.errors > 0 && fast_end <= fast_t0)
 		fast_end = now_us();
 
-	qsort(R.lat_us, R.nlat, sizeof(*R.lat_us), cmp_u32);
+	if (R.nlat)
+		qsort(R.lat_us, R.nlat, sizeof(*R.lat_us), cmp_u32);
 	double el = (double)(fast_end - fast_t0) / 1e6;
 	printf("{\"clients\":%u,\"requests\":%llu,\"ok\":%llu,\"errors\":%llu,\"error_codes\":", O.clients,
 	       (unsigned long long)R.issued, (unsigned long long)R.ok, (unsigned long long)R.errors);
@@ -530,5 +531,17 @@ int main(int argc, char **argv)
 	json_codes(R.slow_codes, R.nslow_codes);
 	printf(",\"close_ms_min\":%.1f,\"close_ms_max\":%.1f}}\n",
 	       R.slow_closed ? (double)R.slow_close_min_us / 1000.0 : 0.0, (double)R.slow_close_max_us / 1000.0);
+	for (size_t i = 0; i < total; i++) {
+		conn_reset(&cs[i]);
+		free(cs[i].buf);
+	}
+	for (size_t i = 0; i < O.ncmds; i++)
+		free(reqs[i]);
+	free(reqs);
+	free(req_lens);
+	free(cs);
+	free(pfds);
+	free(map);
+	free(R.lat_us);
 	return 0;
 }

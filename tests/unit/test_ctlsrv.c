@@ -601,6 +601,7 @@ static void test_idle_timeout(void **state)
 }
 
 #define N_HOLD 256
+static const char ro_req[] = "{\"v\":1,\"cmd\":\"ro\"}\n";
 
 static void client_max(void)
 {
@@ -613,7 +614,7 @@ static void client_max(void)
 	json_object *r = raw_read(fds[0], 2000);
 	CHECK(strcmp(code_of(r), "EBUSY") == 0);
 	json_object_put(r);
-	raw_send(extra, "{\"v\":1,\"cmd\":\"ro\"}\n", 21);
+	raw_send(extra, ro_req, sizeof(ro_req) - 1);
 	r = raw_read(extra, 2000);
 	CHECK(strcmp(code_of(r), "ok") == 0);
 	json_object_put(r);
@@ -641,7 +642,7 @@ static void client_cap_waits(void)
 		fds[i] = raw_connect();
 	uint64_t t0 = now_ms();
 	int extra = raw_connect(); /* the backlog takes it while the server does not accept */
-	raw_send(extra, "{\"v\":1,\"cmd\":\"ro\"}\n", 21);
+	raw_send(extra, ro_req, sizeof(ro_req) - 1);
 	json_object *r = raw_read(extra, 2000);
 	uint64_t dt = now_ms() - t0;
 	CHECK(strcmp(code_of(r), "ok") == 0);
