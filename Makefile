@@ -1,11 +1,13 @@
 # memopt - host memory optimizer for KVM hypervisors. One Makefile, pkg-config for every library.
 #
 #   make                 memoptd and memoptctl (and the test tools)
-#   make check           every test tier this machine can run (unit, then integration and cluster as root)
+#   make check           every test tier this machine can run (unit, then integration, cluster and faults as root)
 #   make check-unit      cmocka unit tests only
 #   make check-integration  real-kernel tests (root, real /sys/kernel/mm/ksm)
 #   make check-e2e       real libvirtd + QEMU guests (root): balloon end to end
 #   make check-cluster   3 corosync nodes in network namespaces (root): headroom, admission, failover
+#   make check-faults    the fault matrix (docs/fault-matrix.md): unwritable knob, read-only/full state
+#                        dir, corrupt journal, SIGKILL mid-apply, libvirtd and corosync killed (root)
 #   make bench-cluster   admission latency, view propagation, ordered reservations/s (root)
 #   make asan            build everything with ASan+UBSan into build-asan/ and run the unit + integration tests
 #   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster, bench-ctl
@@ -34,7 +36,7 @@ B ?= build
 WERROR ?= 1
 SANITIZE ?=
 
-PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd
+PKGS := libvirt libproc2 numa libcap-ng json-c libsystemd libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # corosync (CPG + votequorum) is optional at build time: without it cluster-hook/clh_cs.c builds as a
@@ -60,7 +62,7 @@ endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -I. -MMD -MP
 
 # Subsystem libraries: what daemon and CLI share (common/) and the capability folders.
-LIB_DIRS := common ksmtuned balloon numa sysctl cluster-hook
+LIB_DIRS := common ksmtuned balloon numa sysctl cluster-hook metrics
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 DAEMON_SRCS := $(wildcard daemon/*.c)
@@ -74,7 +76,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster asan bench bench-ksm bench-balloon bench-cluster bench-ctl install clean format
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-faults asan bench bench-ksm bench-balloon bench-cluster bench-ctl install clean format
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -105,7 +107,7 @@ $(B)/tests/%: tests/unit/%.c $(LIBMEMOPT) $(DAEMON_OBJS)
 	  $(patsubst %.c,$(B)/%.o,$(shell sed -n '1s|.*UNIT-DEPS: *\(.*\) \*/.*|\1|p' $<)) \
 	  $(LIBMEMOPT) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-check: check-unit check-bench-tools check-integration check-cluster
+check: check-unit check-bench-tools check-integration check-cluster check-faults
 
 # The benchmarks' baselines are code too: the Proxmox-rule re-implementation against Proxmox's own cases.
 check-bench-tools:
@@ -116,6 +118,11 @@ check-unit: $(UNITS)
 
 check-integration: all
 	@B=$(B) tests/run-integration.sh
+
+# One test per fault (issue 6), on fixture trees plus a real libvirtd and one corosync node (root;
+# scripts/install-deps.sh test e2e cluster, and strace). About 1.5 min.
+check-faults: all
+	@B=$(B) tests/faults/run-faults.sh
 
 # Real libvirtd + TCG guests with virtio-balloon (root; scripts/install-deps.sh e2e).
 check-e2e: all

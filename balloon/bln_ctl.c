@@ -33,7 +33,25 @@ static struct {
 	int64_t host_gap_kib;
 	char summary[BLN_REASON_MAX];
 	int64_t last_cycle_ms;
+	uint64_t cycles;
+	uint64_t actions[2][BLN_RES__MAX];
 } M = {.timer = -1};
+
+const char *bln_result_name(enum bln_result r)
+{
+	static const char *const names[BLN_RES__MAX] = {
+		[BLN_RES_DONE] = "done",	   [BLN_RES_DRY_RUN] = "dry_run", [BLN_RES_FAILED] = "failed",
+		[BLN_RES_DEFERRED] = "deferred", [BLN_RES_SKIPPED] = "skipped", [BLN_RES_REFUSED] = "refused",
+		[BLN_RES_REPORT_ONLY] = "report_only",
+	};
+	return r < BLN_RES__MAX ? names[r] : "unknown";
+}
+
+static void count_action(enum bln_verdict v, enum bln_result r)
+{
+	if (v == BLN_SHRINK || v == BLN_GROW)
+		M.actions[v == BLN_GROW][r]++;
+}
 
 static const char *fmt_kib(uint64_t kib, char *buf, size_t len)
 {
@@ -289,12 +307,14 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 	if (vm->last_set_ms && now_ms - vm->last_set_ms < b->interval_ms) {
 		note(&vm->last, c->reason, "deferred %s %s -> %s MiB: changed less than one interval ago",
 		     verb, from, to);
+		count_action(c->verdict, BLN_RES_DEFERRED);
 		return false;
 	}
 	/* The policy never crosses the bounds; this guards a stale table or a changed max. */
 	if (c->to_kib > vm->dom.max_kib || (c->verdict == BLN_SHRINK && c->to_kib < vm->b.floor_kib)) {
 		log_err("balloon: refusing %s of '%s' to %s MiB: outside floor..max", verb, vm->dom.name, to);
 		note(&vm->last, c->reason, "refused %s %s -> %s MiB: outside floor..max", verb, from, to);
+		count_action(c->verdict, BLN_RES_REFUSED);
 		return false;
 	}
 	r = bvirt_read_actual(M.v, vm->dom.uuid, &actual);
@@ -302,6 +322,7 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 		note(&vm->last, c->reason, "skipped %s: cannot re-read the guest", verb);
 		log_warn("balloon: re-reading '%s' before acting failed, skipping it: %s", vm->dom.name,
 			 bvirt_last_error(M.v));
+		count_action(c->verdict, BLN_RES_SKIPPED);
 		return false;
 	}
 	if (actual + tol < c->from_kib || actual > c->from_kib + tol) {
@@ -310,6 +331,7 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 		     from, to, fmt_kib(actual, now_s, sizeof(now_s)));
 		log_info("balloon: '%s' moved from %s to %s MiB since sampling, not acting on it this cycle",
 			 vm->dom.name, from, now_s);
+		count_action(c->verdict, BLN_RES_SKIPPED);
 		return false;
 	}
 	if (!dry) {
@@ -319,6 +341,7 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 				 bvirt_last_error(M.v));
 			note(&vm->last, c->reason, "failed %s %s -> %s MiB: %s", verb, from, to,
 			     bvirt_last_error(M.v));
+			count_action(c->verdict, BLN_RES_FAILED);
 			return false;
 		}
 		vm->target_kib = c->to_kib;
@@ -329,6 +352,7 @@ static bool act_one(struct bln_vm *vm, const struct bln_change *c, uint64_t now_
 	dlog_record("balloon", dry, c->reason, "%s %s %s -> %s MiB", vm->dom.name, verb, from, to);
 	note(&vm->last, c->reason, "%s%s %s -> %s MiB", dry ? "[dry-run] " : "", verb, from, to);
 	vm->change = vm->last;
+	count_action(c->verdict, dry ? BLN_RES_DRY_RUN : BLN_RES_DONE);
 	return true;
 }
 
@@ -344,13 +368,15 @@ static void apply_change(const struct bln_change *c, uint64_t *sets, uint64_t no
 	vm = &M.vms[c->guest];
 	fmt_kib(c->from_kib, from, sizeof(from));
 	fmt_kib(c->to_kib, to, sizeof(to));
-	if (!b->manage)
+	if (!b->manage) {
 		note(&vm->last, c->reason, "report only: would %s %s -> %s MiB", verdict_name(c->verdict),
 		     from, to);
-	else if (*sets >= b->max_sets_per_cycle)
+		count_action(c->verdict, BLN_RES_REPORT_ONLY);
+	} else if (*sets >= b->max_sets_per_cycle) {
 		note(&vm->last, c->reason, "deferred %s %s -> %s MiB: max_sets_per_cycle (%llu) reached",
 		     verdict_name(c->verdict), from, to, (unsigned long long)b->max_sets_per_cycle);
-	else if (act_one(vm, c, now_ms, pressured))
+		count_action(c->verdict, BLN_RES_DEFERRED);
+	} else if (act_one(vm, c, now_ms, pressured))
 		(*sets)++;
 }
 
@@ -382,6 +408,7 @@ void bln_cycle(void)
 	M.host_gap_kib = d.host_gap_kib;
 	snprintf(M.summary, sizeof(M.summary), "%s", d.summary);
 	M.last_cycle_ms = wall_ms;
+	M.cycles++;
 	for (size_t i = 0; i < M.n; i++)
 		note(&M.vms[i].last, keep[i], "keep");
 
@@ -626,6 +653,8 @@ bool bln_get_view(struct bln_view *ret)
 	ret->host_gap_kib = M.host_gap_kib;
 	ret->summary = M.summary;
 	ret->last_cycle_ms = M.last_cycle_ms;
+	ret->cycles = M.cycles;
+	ret->actions = M.actions;
 	return true;
 }
 

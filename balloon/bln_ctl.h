@@ -73,6 +73,20 @@ void bln_fini(void);
 int bln_set_manual(const char *name, uint64_t kib, const struct bln_vm **ret_vm, char *err, size_t errlen);
 int bln_release_manual(const char *name, const struct bln_vm **ret_vm, char *err, size_t errlen);
 
+/* What became of the policy's balloon changes, counted per verdict (shrink, grow) for the metrics. */
+enum bln_result {
+	BLN_RES_DONE,           /* the balloon was set */
+	BLN_RES_DRY_RUN,        /* decided and logged, not set */
+	BLN_RES_FAILED,         /* libvirt refused */
+	BLN_RES_DEFERRED,       /* changed less than an interval ago, or max_sets_per_cycle reached */
+	BLN_RES_SKIPPED,        /* the guest moved since sampling, or could not be re-read */
+	BLN_RES_REFUSED,        /* outside floor..max */
+	BLN_RES_REPORT_ONLY,    /* [balloon] manage = no */
+	BLN_RES__MAX
+};
+/* "done", "dry_run", "failed", "deferred", "skipped", "refused", "report_only". */
+const char *bln_result_name(enum bln_result r);
+
 /* Read-only view for reports; valid until the next cycle or event. */
 struct bln_view {
 	const struct memopt_config *cfg;
@@ -89,6 +103,8 @@ struct bln_view {
 	int64_t host_gap_kib;
 	const char *summary;   /* the policy's summary of the last cycle */
 	int64_t last_cycle_ms; /* wall clock, 0 = never */
+	uint64_t cycles;       /* decision cycles run while connected */
+	const uint64_t (*actions)[BLN_RES__MAX]; /* [0] shrink, [1] grow; counts since start */
 };
 /* Returns false when the module is not running. */
 bool bln_get_view(struct bln_view *ret);

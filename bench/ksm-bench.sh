@@ -27,6 +27,7 @@ BENCH_BALLAST_FREE_PCT=${BENCH_BALLAST_FREE_PCT:-18}
 BENCH_MIN_AVAIL_MIB=${BENCH_MIN_AVAIL_MIB:-3584}
 BENCH_ABORT_AVAIL_MIB=${BENCH_ABORT_AVAIL_MIB:-3328}
 BENCH_INTERVAL_MS=${BENCH_INTERVAL_MS:-1000}
+BENCH_PSS_EVERY=${BENCH_PSS_EVERY:-5}  # samples between two reads of the workers' smaps_rollup (true saving)
 BENCH_EXEC_NAME=${BENCH_EXEC_NAME:-qemu-system-x86_64}
 BENCH_SEED=${BENCH_SEED:-1}
 BENCH_STATE=${BENCH_STATE:-/run/ksm-bench.knobs}
@@ -383,6 +384,12 @@ start_controller() {
 		knob_write pages_to_scan 100 && knob_write sleep_millisecs 20 && knob_write run 1 ;;
 	max)
 		knob_write pages_to_scan 5000 && knob_write sleep_millisecs 0 && knob_write run 1 ;;
+	fixed-*-*-*)
+		# fixed-PAGES-SLEEP-SMART: a fixed setting, for rate sweeps (e.g. fixed-1500-10-0)
+		local f_p f_s f_m
+		IFS=- read -r _ f_p f_s f_m <<< "$ctl"
+		knob_write pages_to_scan "$f_p" && knob_write sleep_millisecs "$f_s" &&
+			{ [ ! -e "$KSM/smart_scan" ] || knob_write smart_scan "$f_m"; } && knob_write run 1 ;;
 	memoptd | memoptd-advisor)
 		conf=$dir/memoptd.conf
 		"$B/memoptd" --foreground --config "$conf" > "$dir/memoptd.log" 2>&1 < /dev/null &
@@ -458,7 +465,11 @@ run_one() {
 	sleep 2
 
 	before=$(for k in "${KNOBS[@]}"; do printf '%s=%s ' "$k" "$(knob_read "$k")"; done)
-	"$SAMPLER" --interval-ms "$BENCH_INTERVAL_MS" --seconds "$BENCH_SECONDS" --die-with-parent > "$dir/samples.csv" 2> "$dir/sampler.err" &
+	# The workers' PIDs give the sampler what KSM really saves (smaps_rollup), next to ksmd's counters.
+	local workers
+	workers=$(sed -n 's/^WORKERS \([0-9 ]*\).*/\1/p' "$dir/workload.log" | head -1 | xargs | tr ' ' ',')
+	"$SAMPLER" --interval-ms "$BENCH_INTERVAL_MS" --seconds "$BENCH_SECONDS" --die-with-parent \
+		${workers:+--pids "$workers" --pss-every "$BENCH_PSS_EVERY"} > "$dir/samples.csv" 2> "$dir/sampler.err" &
 	SMP_PID=$!
 	if ! start_controller "$ctl" "$dir"; then
 		stop_all; state_save; echo "status=aborted note=controller failed to start" > "$dir/status"; return 0
@@ -476,6 +487,8 @@ run_one() {
 		fi
 		sleep 1
 	done
+	# an aborted run stops its sampler now instead of waiting out BENCH_SECONDS under low memory
+	[ "$status" = ok ] || kill -TERM "$SMP_PID" 2>/dev/null
 	wait "$SMP_PID" 2>/dev/null
 	SMP_PID=""
 	stop_controller

@@ -93,6 +93,12 @@ static int report_call_error(const struct ctx *ctx, int r)
 	case ETIMEDOUT:
 		fprintf(stderr, "memoptctl: memoptd did not answer within %d ms\n", ctx->timeout_ms);
 		return EXIT_PROTOCOL;
+	case ECONNABORTED:
+		fprintf(stderr,
+			"memoptctl: memoptd on %s closed the connection without answering (it stopped or died "
+			"while handling the request; see its log and 'memoptctl status' before retrying)\n",
+			ctx->socket_path);
+		return EXIT_PROTOCOL;
 	case EPROTO:
 		fprintf(stderr, "memoptctl: invalid reply from memoptd on %s\n", ctx->socket_path);
 		return EXIT_PROTOCOL;

@@ -49,6 +49,8 @@ void view_status(json_object *r, FILE *out)
 			jv_int(r, "host.mem_total_kib"));
 	fprintf(out, "  pressure:  some %s, full %s (memory PSI, avg10)\n", pct(r, "host.psi_some_avg10", 2),
 		pct(r, "host.psi_full_avg10", 2));
+	if (jv_get(r, "journal"))
+		fprintf(out, "  journal:   %s: %s\n", jv_str(r, "journal.state"), jv_str(r, "journal.detail"));
 
 	json_object *cyc = jv_array(r, "loop.cycles");
 	if (cyc && json_object_array_length(cyc) > 0) {
@@ -221,10 +223,16 @@ void view_ksm(json_object *r, uint64_t now_mono_ms, FILE *out)
 		}
 	}
 	fprintf(out, "  because:    %s\n", jv_str(r, "controller.last_decision.reason"));
+	if (jv_get(r, "controller.write_failed"))
+		fprintf(out, "  FAILED:     %s (retried every cycle)\n", jv_str(r, "controller.write_failed"));
 
 	fprintf(out, "sharing:      shared %s MiB, saved %s MiB, profit %s MiB, mergeable (est.) %s MiB\n",
 		jv_double(r, "host.shared_mib", 1), jv_double(r, "host.saved_mib", 1),
 		jv_double(r, "host.general_profit_mib", 1), jv_double(r, "host.mergeable_est_mib", 1));
+	double copied;
+	if (jv_get_double(r, "host.copied_est_mib", &copied) && copied >= 0.05)
+		fprintf(out, "              of the saved, ~%s MiB already copied again by writes (churn), so ~%s MiB "
+			"really saved\n", jv_double(r, "host.copied_est_mib", 1), jv_double(r, "host.saved_est_mib", 1));
 	if (!jv_get_int(r, "host.run", &run))
 		run = -1;
 	fprintf(out, "ksmd:         %s, %s pages/s, %s of a CPU, %s full scans, %s pages scanned",

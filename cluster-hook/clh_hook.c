@@ -17,6 +17,7 @@
 #include "clh_hook.h"
 #include "../common/log.h"
 #include "../common/loop.h"
+#include "../common/privs.h"
 
 #define HOOK_ARGV_MAX 10
 #define HOOK_ARG_MAX 256
@@ -143,8 +144,11 @@ static void on_stdin(int fd, short revents, void *data)
 	in_close(r);
 }
 
-/* Start argv[0] with `in` (taken) on stdin. Returns 0 or -errno (logged by the caller). */
-static int spawn(struct runner *r, char *const argv[], char *in, size_t in_len, uint64_t timeout_ms)
+/* Start argv[0] with `in` (taken) on stdin. With drop_caps it starts with no capability but those of
+ * caps (of what memoptd holds; euid 0 stays: hooks and crm_attribute talk to root-only local
+ * services). Returns 0 or -errno (logged by the caller). */
+static int spawn(struct runner *r, char *const argv[], char *in, size_t in_len, uint64_t timeout_ms,
+		 bool drop_caps, uint64_t caps)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
@@ -169,6 +173,10 @@ static int spawn(struct runner *r, char *const argv[], char *in, size_t in_len, 
 		if (dup2(pfd[0], 0) < 0 || (devnull >= 0 && dup2(devnull, 1) < 0))
 			_exit(127);
 		closefrom(3);
+		/* memoptd set no_new_privs, so exec as root cannot give them back. A refused capset (seccomp)
+		 * leaves the daemon's own two, as memoptd warned at start. */
+		if (drop_caps)
+			(void)priv_child_limit(caps);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -220,7 +228,7 @@ static void run_hook_now(void)
 	char arg0[CFG_PATH_MAX], arg1[] = "view-changed";
 	snprintf(arg0, sizeof(arg0), "%s", hook_cfg->cluster.hook);
 	char *const argv[] = {arg0, arg1, NULL};
-	int r = spawn(&H, argv, in, len, hook_cfg->cluster.hook_timeout_ms);
+	int r = spawn(&H, argv, in, len, hook_cfg->cluster.hook_timeout_ms, hook_cfg->daemon.drop_capabilities, 0);
 	if (r < 0)
 		log_warn("cluster: cannot start hook %s: %s", arg0, strerror(-r));
 	else
@@ -305,7 +313,9 @@ void clh_hook_pacemaker(const struct memopt_config *cfg, const char *node, const
 	snprintf(val, sizeof(val), "%" PRId64, mib);
 	char *const argv[] = {a0, o1, pm_node, o2, o3, o4, o5, val, NULL};
 	char *in = strdup("");
-	int r = spawn(&PM, argv, in, 0, cfg->cluster.hook_timeout_ms);
+	/* libqb's IPC files of the CIB belong to hacluster: root needs cap_dac_override to connect */
+	int r = spawn(&PM, argv, in, 0, cfg->cluster.hook_timeout_ms, cfg->daemon.drop_capabilities,
+		      PRIV_CHILD_PACEMAKER_MASK);
 	if (r < 0) {
 		log_warn("cluster: pacemaker: cannot run %s: %s", a0, strerror(-r));
 		return;

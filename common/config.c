@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "fileio.h"
+#include "netaddr.h"
 #include "parse.h"
 #include "units.h"
 
@@ -92,6 +93,9 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t len)
 	case CT_U64:
 		snprintf(buf, len, "an integer %llu..%llu", (unsigned long long)k->min,
 			 (unsigned long long)k->max);
+		break;
+	case CT_LISTEN:
+		snprintf(buf, len, "a numeric IPV4:PORT or [IPV6]:PORT with port 1..65535, or off");
 		break;
 	}
 }
@@ -199,6 +203,15 @@ static int set_value(struct memopt_config *cfg, const struct cfg_key *k, const c
 			return -EINVAL;
 		*(uint64_t *)field(cfg, k) = u;
 		return 0;
+	case CT_LISTEN:
+		if (strcmp(v, "off") == 0) {
+			set_string(cfg, k, "");
+			return 0;
+		}
+		if (strlen(v) >= k->size || naddr_parse(v, NULL) < 0)
+			return -EINVAL;
+		set_string(cfg, k, v);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -226,6 +239,9 @@ static const char *format_value(const struct memopt_config *cfg, const struct cf
 	case CT_GROUP:
 		s = cfield(cfg, k);
 		return s[0] ? s : "none";
+	case CT_LISTEN:
+		s = cfield(cfg, k);
+		return s[0] ? s : "off";
 	case CT_DURATION:
 		return unit_format_duration(*(const uint64_t *)cfield(cfg, k), buf, len);
 	case CT_PERCENT:
@@ -586,6 +602,10 @@ int cfg_validate(const struct memopt_config *cfg, char *err, size_t errlen)
 			break;
 		case CT_GROUP:
 			bad = *(const char *)cfield(cfg, key) && !is_group_name(cfield(cfg, key), key->size);
+			break;
+		case CT_LISTEN:
+			bad = *(const char *)cfield(cfg, key) &&
+			      (strnlen(cfield(cfg, key), key->size) >= key->size || naddr_parse(cfield(cfg, key), NULL) < 0);
 			break;
 		case CT_BOOL:
 			break;

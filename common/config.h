@@ -27,6 +27,7 @@ struct cfg_daemon {
 	int log_level;                  /* LOG_ERR..LOG_DEBUG; key log_level = err|warning|notice|info|debug */
 	bool dry_run;
 	bool restore_on_stop;
+	bool drop_capabilities;         /* keep only PRIV_KEEP_MASK after start-up (common/privs.h) */
 	char socket_path[CFG_PATH_MAX];
 	char admin_group[64];           /* "" = only root may mutate */
 	char state_dir[CFG_PATH_MAX];
@@ -49,6 +50,7 @@ struct cfg_ksm {
 	uint64_t stop_hold_ms;
 	uint32_t max_cpu_ppm;           /* ksmd burst ceiling, share of one core */
 	uint32_t steady_cpu_ppm;        /* ksmd long-run average budget */
+	uint32_t churn_cpu_ppm;         /* ksmd budget while holding merges against churn */
 	uint64_t burst_cpu_ms;          /* CPU credit that may be spent above steady_cpu (bucket size) */
 	uint64_t min_yield_kib;         /* per ksmd CPU-second: below this a full scan counts as unproductive */
 	uint64_t settled_scan_time_ms;  /* full-scan period once scanning stops paying */
@@ -133,6 +135,13 @@ struct cfg_host {
 	char hugepages[256];            /* auto | keep | node0:2M=512,node1:1G=2 */
 };
 
+/* [metrics]: the Prometheus endpoint (metrics/). */
+#define CFG_LISTEN_MAX 64
+#define MEMOPT_DEFAULT_METRICS_LISTEN "127.0.0.1:9720"
+struct cfg_metrics {
+	char listen[CFG_LISTEN_MAX];    /* numeric "ADDRESS:PORT" (common/netaddr.h); "" = off */
+};
+
 struct memopt_config {
 	char path[CFG_PATH_MAX];        /* file it came from, "" for built-in defaults */
 	struct cfg_daemon daemon;
@@ -140,6 +149,7 @@ struct memopt_config {
 	struct cfg_balloon balloon;
 	struct cfg_host host;
 	struct cfg_cluster cluster;
+	struct cfg_metrics metrics;
 };
 
 /* Fill built-in defaults. */

@@ -20,6 +20,7 @@ enum cfg_type {
 	CT_U64,	     /* uint64_t plain number */
 	CT_STRING,   /* char[size], printable, no blanks (a URI) */
 	CT_GSIZE,    /* struct msize, size or percent of a guest's memory */
+	CT_LISTEN,   /* char[size], numeric ADDRESS:PORT (common/netaddr.h) or "off" (stored as "") */
 };
 
 struct cfg_name {

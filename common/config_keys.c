@@ -58,6 +58,8 @@ static const struct cfg_name keep_yes_no_names[] = {
 #define HS(f) sizeof(((struct memopt_config *)0)->host.f)
 #define HK(i) offsetof(struct memopt_config, host.knob[i])
 #define HKS CFG_HOST_VALUE_MAX
+#define MT(f) offsetof(struct memopt_config, metrics.f)
+#define MTS(f) sizeof(((struct memopt_config *)0)->metrics.f)
 #define SEC(n) ((uint64_t)(n)*1000)
 #define PCT(n) ((uint64_t)(n)*10000)
 
@@ -68,6 +70,8 @@ const struct cfg_key cfg_keys[] = {
      "decide and log, but change nothing on the host"},
     {"daemon", "restore_on_stop", CT_BOOL, D(restore_on_stop), 0, 0, 0, NULL,
      "write back every original host value on a clean stop"},
+    {"daemon", "drop_capabilities", CT_BOOL, D(drop_capabilities), 0, 0, 0, NULL,
+     "after start-up keep only cap_sys_ptrace and cap_dac_read_search (root only; needs a restart)"},
     {"daemon", "socket", CT_PATH, D(socket_path), DS(socket_path), 0, 0, NULL,
      "control socket for memoptctl"},
     {"daemon", "admin_group", CT_GROUP, D(admin_group), DS(admin_group), 0, 0, NULL,
@@ -105,6 +109,8 @@ const struct cfg_key cfg_keys[] = {
      "ceiling for ksmd CPU during a burst, share of one core"},
     {"ksm", "steady_cpu_percent", CT_PERCENT, K(steady_cpu_ppm), 0, PCT(0), PCT(100), NULL,
      "long-run average ksmd CPU budget, share of one core"},
+    {"ksm", "churn_cpu_percent", CT_PERCENT, K(churn_cpu_ppm), 0, PCT(0), PCT(100), NULL,
+     "ksmd CPU budget while writes keep breaking merged pages, share of one core"},
     {"ksm", "burst_cpu", CT_DURATION, K(burst_cpu_ms), 0, 0, SEC(3600), NULL,
      "CPU time ksmd may spend above steady_cpu_percent before it is held to it"},
     {"ksm", "min_yield", CT_SIZE, K(min_yield_kib), 0, 0, 1024ULL * 1024 * 1024, NULL,
@@ -228,10 +234,13 @@ const struct cfg_key cfg_keys[] = {
      "ksm/merge_across_nodes: auto (0 on a NUMA host, keep on one node), keep, 0 or 1"},
     {"host", "hugepages", CT_STRING, H(hugepages), HS(hugepages), 0, 0, NULL,
      "hugetlb pools: auto (sized from hugepage-backed domains), keep, or node0:2M=512,node1:1G=2"},
+
+    {"metrics", "listen", CT_LISTEN, MT(listen), MTS(listen), 0, 0, NULL,
+     "Prometheus text endpoint (GET /metrics): numeric ADDRESS:PORT, [IPV6]:PORT, or off"},
 };
 const size_t cfg_nkeys = ELEMENTSOF(cfg_keys);
 
-const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "host", "cluster"};
+const char *const cfg_sections[] = {"daemon", "ksm", "balloon", "host", "cluster", "metrics"};
 const size_t cfg_nsections = ELEMENTSOF(cfg_sections);
 
 #define V(f) offsetof(struct cfg_vm_rule, f)
@@ -257,6 +266,7 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->daemon.log_level = LOG_INFO;
 	cfg->daemon.dry_run = false;
 	cfg->daemon.restore_on_stop = true;
+	cfg->daemon.drop_capabilities = true;
 	snprintf(cfg->daemon.socket_path, sizeof(cfg->daemon.socket_path), "%s", MEMOPT_DEFAULT_SOCKET);
 	cfg->daemon.admin_group[0] = '\0';
 	cfg->daemon.max_clients = 256;
@@ -278,6 +288,7 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->ksm.stop_hold_ms = 60000;
 	cfg->ksm.max_cpu_ppm = 500000;
 	cfg->ksm.steady_cpu_ppm = 80000;
+	cfg->ksm.churn_cpu_ppm = 120000;
 	cfg->ksm.burst_cpu_ms = 20000;
 	cfg->ksm.min_yield_kib = 16 * 1024;
 	cfg->ksm.settled_scan_time_ms = 900000;
@@ -335,6 +346,8 @@ void cfg_defaults(struct memopt_config *cfg)
 	for (size_t i = 0; i < CFG_HOST_NKNOBS; i++)
 		snprintf(cfg->host.knob[i], sizeof(cfg->host.knob[i]), "auto");
 	snprintf(cfg->host.hugepages, sizeof(cfg->host.hugepages), "auto");
+
+	snprintf(cfg->metrics.listen, sizeof(cfg->metrics.listen), "%s", MEMOPT_DEFAULT_METRICS_LISTEN);
 }
 
 static int validate_host(const struct memopt_config *cfg, const char *name, char *err, size_t errlen)

@@ -331,9 +331,9 @@ static int recv_line(int fd, uint64_t deadline_ms, char **ret_buf, size_t *ret_l
 		}
 		len += (size_t)n;
 	}
-	/* Closed without a word: not a memoptd reply. */
+	/* Closed without a word: memoptd stopped or died while it handled the request. */
 	if (len == 0)
-		return -EPROTO;
+		return -ECONNABORTED;
 	buf[len] = '\0';
 	*ret_len = len;
 	*ret_buf = TAKE_PTR(buf);
@@ -378,7 +378,9 @@ int proto_call(const char *socket_path, json_object *request, int timeout_ms, js
 		return r;
 
 	r = recv_line(fd, deadline, &reply, &rlen);
-	if (r == -ECONNRESET || r == -EMSGSIZE)
+	if (r == -ECONNRESET)
+		return -ECONNABORTED;
+	if (r == -EMSGSIZE)
 		return -EPROTO;
 	if (r < 0)
 		return r;

@@ -45,7 +45,8 @@ json_object *proto_make_ok(json_object *result);
 json_object *proto_make_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Client side: connect to socket_path, send request, read the reply (bounded), return it parsed.
- * Returns 0, -ENOENT/-ECONNREFUSED when no daemon listens, -ETIMEDOUT, -EPROTO. */
+ * Returns 0, -ENOENT/-ECONNREFUSED when no daemon listens, -ETIMEDOUT, -ECONNABORTED when it closed the
+ * connection without a reply (stopped or died meanwhile), -EPROTO for an invalid reply. */
 int proto_call(const char *socket_path, json_object *request, int timeout_ms, json_object **ret_reply);
 
 #endif

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "cleanup.h"
@@ -32,6 +34,9 @@ struct st_journal {
 	char dir[PATH_MAX];
 	struct st_entry *entries;
 	size_t n, cap;
+	char held[1280];                /* non-empty: st_record refuses, see st_open_held() */
+	int save_err;                   /* -errno of the last failed save, 0 after a good one */
+	char save_err_at[32];           /* which step failed: "create", "write", "rename", ... */
 };
 
 static int file_path(char *buf, size_t len, const char *dir, const char *suffix)
@@ -233,22 +238,102 @@ void st_close(struct st_journal *st)
 	free(st);
 }
 
+int st_open_held(const char *state_dir, const char *reason, struct st_journal **ret)
+{
+	struct st_journal *st = calloc(1, sizeof(*st));
+	int n;
+
+	if (!st)
+		return -ENOMEM;
+	n = snprintf(st->dir, sizeof(st->dir), "%s", state_dir);
+	if (n < 0 || (size_t)n >= sizeof(st->dir)) {
+		free(st);
+		return -ENAMETOOLONG;
+	}
+	snprintf(st->held, sizeof(st->held), "%s", reason && *reason ? reason : "held");
+	*ret = st;
+	return 0;
+}
+
+int st_find_quarantined(const char *state_dir, char *buf, size_t len)
+{
+	static const char prefix[] = ST_FILE_NAME ".corrupt-";
+	DIR *d = opendir(state_dir);
+	struct dirent *de;
+	size_t off = 0;
+	int n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		if (off < len) {
+			int w = snprintf(buf + off, len - off, "%s%s", n ? ", " : "", de->d_name);
+			if (w > 0)
+				off += (size_t)w < len - off ? (size_t)w : len - off - 1;
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+const char *st_health(const struct st_journal *st, char *detail, size_t len)
+{
+	if (st->held[0]) {
+		snprintf(detail, len, "%s", st->held);
+		return "held";
+	}
+	/* A directory remounted read-only is seen before the next record fails on it. */
+	if (!st->save_err && access(st->dir, W_OK) < 0 && errno == EROFS) {
+		snprintf(detail, len, "%s: read-only file system; host changes that need a new record are refused",
+			 st->dir);
+		return "failing";
+	}
+	if (st->save_err) {
+		snprintf(detail, len, "%s/%s: last %s failed: %s; host changes that need a new record are refused",
+			 st->dir, ST_FILE_NAME, st->save_err_at, strerror(-st->save_err));
+		return "failing";
+	}
+	snprintf(detail, len, "%s/%s, %zu original(s) recorded", st->dir, ST_FILE_NAME, st->n);
+	return "ok";
+}
+
 int st_quarantine(const char *state_dir)
 {
-	char from[PATH_MAX], to[PATH_MAX], suffix[48];
+	char from[PATH_MAX], to[PATH_MAX], suffix[64];
+	long long now = (long long)time(NULL);
 	int r;
 
-	snprintf(suffix, sizeof(suffix), ".corrupt-%lld", (long long)time(NULL));
 	r = file_path(from, sizeof(from), state_dir, "");
 	if (r < 0)
 		return r;
-	r = file_path(to, sizeof(to), state_dir, suffix);
-	if (r < 0)
-		return r;
-	if (rename(from, to) < 0)
-		return -errno;
-	log_warn("%s: corrupt journal kept as %s", from, to);
-	return 0;
+	/* Never over an earlier quarantined journal (two in the same second): link() fails with EEXIST
+	 * where rename() would silently replace it. */
+	for (int i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(suffix, sizeof(suffix), ".corrupt-%lld", now);
+		else
+			snprintf(suffix, sizeof(suffix), ".corrupt-%lld-%d", now, i);
+		r = file_path(to, sizeof(to), state_dir, suffix);
+		if (r < 0)
+			return r;
+		if (link(from, to) == 0) {
+			if (unlink(from) < 0) {
+				r = -errno;
+				unlink(to);
+				return r;
+			}
+			log_warn("%s: corrupt journal kept as %s", from, to);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 size_t st_count(const struct st_journal *st)
@@ -315,7 +400,24 @@ fail_root:
 }
 
 /* Write the journal durably: temp file, fsync, rename over, fsync the directory. */
-static int save(const struct st_journal *st)
+static int save_(const struct st_journal *st, const char **step);
+
+static int save(struct st_journal *st)
+{
+	const char *step = "write";
+	int r;
+
+	/* A held journal never touches the disk: originals.json may still be the corrupt file. */
+	if (st->held[0])
+		return -ENOTRECOVERABLE;
+	r = save_(st, &step);
+
+	st->save_err = r;
+	snprintf(st->save_err_at, sizeof(st->save_err_at), "%s", r < 0 ? step : "");
+	return r;
+}
+
+static int save_(const struct st_journal *st, const char **step)
 {
 	_cleanup_json_ json_object *root = NULL;
 	_cleanup_close_ int dfd = -1;
@@ -336,6 +438,7 @@ static int save(const struct st_journal *st)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = -errno;
+		*step = "create of the temporary file";
 		log_err("%s: cannot create: %s", tmp, strerror(-r));
 		return r;
 	}
@@ -346,8 +449,10 @@ static int save(const struct st_journal *st)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && rename(tmp, path) < 0) {
 		r = -errno;
+		*step = "rename";
+	}
 	if (r < 0) {
 		log_err("%s: cannot write journal: %s", path, strerror(-r));
 		unlink(tmp);
@@ -357,6 +462,7 @@ static int save(const struct st_journal *st)
 	dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0) {
 		r = -errno;
+		*step = "directory sync";
 		log_err("%s: cannot sync directory: %s", st->dir, strerror(-r));
 		return r;
 	}
@@ -383,6 +489,8 @@ int st_record(struct st_journal *st, const char *key, const char *owner, const c
 		return -EINVAL;
 	if (entry_index(st, key) >= 0)
 		return 0;
+	if (st->held[0])
+		return -ENOTRECOVERABLE;
 	if (copy_field(e.key, sizeof(e.key), key) < 0 || copy_field(e.owner, sizeof(e.owner), owner) < 0 ||
 	    copy_field(e.path, sizeof(e.path), path) < 0 || copy_field(e.value, sizeof(e.value), value) < 0)
 		return -ENAMETOOLONG;

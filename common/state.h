@@ -34,8 +34,24 @@ size_t st_count(const struct st_journal *st);
 const struct st_entry *st_get(const struct st_journal *st, size_t i);
 const struct st_entry *st_find(const struct st_journal *st, const char *key);
 
+/* Open an empty journal on state_dir without reading originals.json, held: st_record refuses every
+ * new entry with -ENOTRECOVERABLE, so no host value is changed. For a start-up that found a corrupt
+ * or quarantined journal (reason says which); restoring the held-back originals is the operator's.
+ * Returns 0 or -errno. */
+int st_open_held(const char *state_dir, const char *reason, struct st_journal **ret);
+
+/* Names of quarantined journals (originals.json.corrupt-*) in state_dir, ", "-separated, into buf.
+ * Returns how many there are (0 if none or the directory cannot be read). */
+int st_find_quarantined(const char *state_dir, char *buf, size_t len);
+
+/* The journal's health for status: "ok", "held" (see st_open_held) or "failing" (the last durable
+ * write failed: host changes that need a new record are refused until one succeeds again); detail
+ * says why. Returns the state word. */
+const char *st_health(const struct st_journal *st, char *detail, size_t len);
+
 /* Record an original before the first change of `key`. If the key is already recorded, nothing is
- * changed (the first original wins) and 0 is returned. Otherwise the journal is rewritten durably
+ * changed (the first original wins) and 0 is returned. A held journal refuses with -ENOTRECOVERABLE.
+ * Otherwise the journal is rewritten durably
  * (temp file, fsync, rename, fsync of the directory) before returning 0. On any error the journal on
  * disk is unchanged and the caller must not write the host value. */
 int st_record(struct st_journal *st, const char *key, const char *owner, const char *path,

@@ -10,6 +10,7 @@
 #include "../common/hostmem.h"
 #include "../common/log.h"
 #include "../common/loop.h"
+#include "../common/state.h"
 #include "../common/units.h"
 #include "../balloon/bln_ctl.h"
 #include "../balloon/bln_report.h"
@@ -23,6 +24,7 @@
 
 static const struct memopt_config *const *C;
 static uint64_t started_ms;
+static const struct st_journal *J;
 
 /* Lateness of each module's control cycle since start: a busy socket must not push a cycle back. */
 static json_object *loop_json(void)
@@ -89,6 +91,13 @@ static int cmd_status(const struct ctl_peer *peer, json_object *args, json_objec
 		json_object_object_add(h, "psi_full_avg10", json_object_new_double(p.full.avg10_ppm / 10000.0));
 	}
 	json_object_object_add(r, "host", h);
+	if (J) {
+		char detail[1536];
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "state", json_object_new_string(st_health(J, detail, sizeof(detail))));
+		json_object_object_add(j, "detail", json_object_new_string(detail));
+		json_object_object_add(r, "journal", j);
+	}
 	json_object *mods = json_object_new_array();
 	json_object *k = json_object_new_object();
 	char buf[160];
@@ -360,8 +369,9 @@ static const struct ctl_command commands[] = {
 	{ "host-restore", true, "[dry_run:bool]", cmd_host_restore },
 };
 
-int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms)
+int commands_init(const struct memopt_config *const *cfg_ref, const struct st_journal *journal, uint64_t start_ms)
 {
+	J = journal;
 	C = cfg_ref;
 	started_ms = start_ms;
 	return ctl_register(commands, sizeof(commands) / sizeof(commands[0]));

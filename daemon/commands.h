@@ -7,7 +7,10 @@
 
 #include "../common/version.h"
 
+struct st_journal;
+
 /* cfg_ref points at the daemon's current configuration pointer, which a reload swaps. */
-int commands_init(const struct memopt_config *const *cfg_ref, uint64_t start_ms);
+/* journal: the daemon's state journal, whose health `status` reports. */
+int commands_init(const struct memopt_config *const *cfg_ref, const struct st_journal *journal, uint64_t start_ms);
 
 #endif

@@ -18,6 +18,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/loop.h"
+#include "../common/privs.h"
 #include "../common/state.h"
 #include "../common/svc.h"
 #include "../common/virtloop.h"
@@ -25,6 +26,7 @@
 #include "../cluster-hook/clh.h"
 #include "../ksmtuned/ksm_policy.h"
 #include "../ksmtuned/ksm_tuner.h"
+#include "../metrics/mtr_http.h"
 #include "../sysctl/sctl_host.h"
 
 /* Exit codes (documented in README.md and `memoptd --help`). */
@@ -33,7 +35,7 @@ enum {
 	EXIT_RUNTIME = 1,       /* the event loop failed */
 	EXIT_USAGE = 2,         /* bad command line */
 	EXIT_CONFIG = 3,        /* configuration refused */
-	EXIT_STARTUP = 4,       /* state journal, lock or control socket could not be set up */
+	EXIT_STARTUP = 4,       /* state journal, lock, control socket or capability drop failed */
 	EXIT_RESTORE = 5,       /* stopped, but some original values could not be restored (still journaled) */
 };
 
@@ -45,6 +47,7 @@ static struct {
 	struct memopt_config *cfg;
 	struct st_journal *st;
 	int lock_fd;
+	uint64_t start_ms;
 	/* Absolute forms of relative command-line paths (config, sysfs, procfs, socket, state, ksmtuned). */
 	char abs_path[6][CFG_PATH_MAX];
 } D = { .config_path = MEMOPT_DEFAULT_CONFIG, .ovr = { .dry_run = -1, .log_level = -1 }, .lock_fd = -1 };
@@ -71,7 +74,7 @@ static void usage(FILE *out)
 		"SIGTERM/SIGINT stop cleanly and restore every host value memoptd changed (balloon sizes\n"
 		"excepted: guests keep the size they have, see docs/config.md).\n"
 		"Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 configuration error, 4 start-up failure\n"
-		"(state journal, lock, socket), 5 stopped but some originals could not be restored.\n");
+		"(state journal, lock, socket, capability drop), 5 stopped but some originals could not be restored.\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -146,6 +149,14 @@ static void reload_config(void)
 		memcpy(&n->daemon.sysfs_root, D.cfg->daemon.sysfs_root, sizeof(n->daemon.sysfs_root));
 		memcpy(&n->daemon.procfs_root, D.cfg->daemon.procfs_root, sizeof(n->daemon.procfs_root));
 	}
+	if (n->daemon.drop_capabilities != D.cfg->daemon.drop_capabilities) {
+		/* Dropped capabilities cannot be taken back, and keeping more than now is no reload's business. */
+		log_warn("reload: drop_capabilities takes effect only after a restart");
+		n->daemon.drop_capabilities = D.cfg->daemon.drop_capabilities;
+	}
+	if (n->daemon.drop_capabilities && n->cluster.pacemaker && !D.cfg->cluster.pacemaker)
+		log_warn("reload: [cluster] pacemaker = yes was off at start, so the capability crm_attribute needs "
+			 "was dropped; restart memoptd for the Pacemaker adapter to reach the CIB");
 	/* dconfig_load resolved the group; it can only fail here if it vanished since. Refuse the whole
 	 * reload then, before anything of it is applied. */
 	r = ctl_set_admin_group(n->daemon.admin_group);
@@ -164,6 +175,7 @@ static void reload_config(void)
 	bln_reload(n);
 	clh_reload(n);
 	sctl_host_reload(n);
+	mtr_http_reload(); /* a new listener replaces the old one only once it is open */
 	free(old);
 	log_notice("configuration reloaded from %s", n->path[0] ? n->path : "(built-in defaults)");
 	dlog_record("daemon", n->daemon.dry_run, "SIGHUP", "configuration reloaded");
@@ -216,6 +228,14 @@ static int take_lock(const char *state_dir)
 	char path[CFG_PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/memoptd.lock", state_dir);
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/* A read-only state directory must not stop memoptd from serving: flock() needs no write access,
+	 * so lock the existing file read-only, or the directory itself when there is no file (both are the
+	 * same inode for every memoptd on this directory, so two of them still exclude each other). */
+	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && errno == ENOENT)
+			fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -260,11 +280,105 @@ static int make_paths_absolute(void)
 	return 0;
 }
 
-/* Everything whose failure must reach the operator as exit 4 from the process they started: lock,
- * journal (leftovers of a crash restored first), loop and signals, control socket, commands. */
-static int start_up(void)
+/* Last step of start-up: the state directory, lock, journal restore and socket are done, nothing later
+ * needs more than euid 0 and PRIV_KEEP_MASK, plus, permitted only, what crm_attribute needs with
+ * [cluster] pacemaker = yes (README.md, "Privilege model"). A drop that was asked for and failed is a
+ * start-up failure: memoptd does not run with more than it said it would. */
+static int drop_privileges(void)
 {
 	char err[CFG_ERR_MAX];
+	uint64_t missing = 0;
+
+	if (!D.cfg->daemon.drop_capabilities) {
+		log_notice("[daemon] drop_capabilities = no: keeping every capability memoptd was started with");
+		return EXIT_OK;
+	}
+	uint64_t idle = D.cfg->cluster.pacemaker ? PRIV_CHILD_PACEMAKER_MASK : 0;
+	int r = priv_drop(PRIV_KEEP_MASK, idle, &missing, err, sizeof(err));
+	if (r < 0) {
+		log_err("cannot drop capabilities: %s", err);
+		return EXIT_STARTUP;
+	}
+	if (r == 0) {
+		log_info("not running as root (euid %u): capabilities left as they are", (unsigned)geteuid());
+		return EXIT_OK;
+	}
+	if (r == 2)
+		log_warn("capset(2) is refused (a seccomp filter, e.g. SystemCallFilter=~@privileged without "
+			 "SystemCallFilter=capset): hook programs keep memoptd's capabilities instead of none");
+	char names[256];
+	if (missing & PRIV_KEEP_MASK) {
+		priv_format_mask(missing & PRIV_KEEP_MASK, names, sizeof(names));
+		log_warn("started without %s: reading /proc of QEMU processes of another user will fail", names);
+	}
+	if (missing & idle) {
+		priv_format_mask(missing & idle, names, sizeof(names));
+		log_warn("[cluster] pacemaker = yes, but started without %s: crm_attribute will not reach the CIB "
+			 "(add it to CapabilityBoundingSet= in a drop-in, see contrib/systemd/README)", names);
+	}
+	return EXIT_OK;
+}
+
+/* The capability sets as the kernel shows them, in the log at start. */
+static void log_privileges(void)
+{
+	struct priv_sets s;
+	char line[1024];
+	int r = priv_read_sets("/proc/self/status", &s);
+	if (r < 0) {
+		errno = -r;
+		log_warn("cannot read the capability sets from /proc/self/status, ignoring: %m");
+		return;
+	}
+	priv_format_sets(&s, line, sizeof(line));
+	log_notice("capabilities: euid %u, %s", (unsigned)geteuid(), line);
+}
+
+/* Open the journal. A corrupt one (truncated, garbage, another version) is neither restored nor
+ * overwritten: it is moved aside to originals.json.corrupt-<time> and memoptd starts held (it serves
+ * every read-only command but changes nothing on the host), because the values now on the host may be
+ * ones a crashed memoptd set, and journaling them as originals would lose the real ones for good. It
+ * stays held while a quarantined journal is in the directory. Returns 0, or -errno (exit 4) when the
+ * journal cannot be read at all. */
+static int open_journal(void)
+{
+	const char *dir = D.cfg->daemon.state_dir;
+	char err[CFG_ERR_MAX], names[512], reason[1280];
+	int r = st_open(dir, &D.st, err, sizeof(err));
+
+	if (r == -EBADMSG) {
+		log_err("the state journal is corrupt: %s", err);
+		int q = st_quarantine(dir);
+		if (q < 0)
+			log_err("cannot move the corrupt journal aside (%s); it stays where it is", strerror(-q));
+		snprintf(reason, sizeof(reason), "corrupt journal %s/%s", dir,
+			 q < 0 ? ST_FILE_NAME " (could not be moved aside)" : ST_FILE_NAME ".corrupt-*");
+	} else if (r < 0) {
+		log_err("refusing to start: %s. The file holds the original host values memoptd must put back; "
+			"inspect it, restore by hand if needed, then move it aside.", err);
+		return r;
+	} else if (st_find_quarantined(dir, names, sizeof(names)) > 0) {
+		snprintf(reason, sizeof(reason), "quarantined journal %s/%s", dir, names);
+		st_close(TAKE_PTR(D.st));
+	} else {
+		return 0;
+	}
+	snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+		 ": no host value is changed until it is resolved (restore its values by hand, remove it, restart)");
+	r = st_open_held(dir, reason, &D.st);
+	if (r < 0) {
+		log_err("cannot set up the state journal: %s", strerror(-r));
+		return r;
+	}
+	log_err("journal held, changing nothing on the host: %s", reason);
+	return 0;
+}
+
+/* Everything whose failure must reach the operator as exit 4 from the process they started: lock,
+ * journal (leftovers of a crash restored first), loop and signals, control socket, commands, and
+ * last the capability drop. */
+static int start_up(void)
+{
 	int r;
 
 	r = fio_mkdir_p(D.cfg->daemon.state_dir, 0700);
@@ -283,12 +397,9 @@ static int start_up(void)
 		log_err("cannot lock %s/memoptd.lock: %m", D.cfg->daemon.state_dir);
 		return EXIT_STARTUP;
 	}
-	r = st_open(D.cfg->daemon.state_dir, &D.st, err, sizeof(err));
-	if (r < 0) {
-		log_err("refusing to start: %s. The file holds the original host values memoptd must put back; "
-			"inspect it, restore by hand if needed, then move it aside.", err);
+	r = open_journal();
+	if (r < 0)
 		return EXIT_STARTUP;
-	}
 	if (st_count(D.st) > 0) {
 		log_warn("found %zu original value(s) journaled by a previous run that did not stop cleanly: restoring them first",
 			 st_count(D.st));
@@ -321,13 +432,14 @@ static int start_up(void)
 		return EXIT_STARTUP;
 	}
 	ctl_set_limits((unsigned)D.cfg->daemon.max_clients, D.cfg->daemon.client_timeout_ms);
-	r = commands_init((const struct memopt_config *const *)&D.cfg, ev_now_ms());
+	D.start_ms = ev_now_ms();
+	r = commands_init((const struct memopt_config *const *)&D.cfg, D.st, D.start_ms);
 	if (r < 0) {
 		errno = -r;
 		log_err("cannot register the control commands: %m");
 		return EXIT_STARTUP;
 	}
-	return EXIT_OK;
+	return drop_privileges();
 }
 
 /* Reverse of start-up and of the modules; each step copes with what was never started. Returns the
@@ -335,6 +447,7 @@ static int start_up(void)
 static int stop_all(void)
 {
 	svc_fini();
+	mtr_http_fini();
 	clh_fini();
 	int unrestored = sctl_host_fini(D.cfg->daemon.restore_on_stop);
 	/* Balloons keep their sizes (docs/config.md, "On stop"). */
@@ -414,6 +527,7 @@ int main(int argc, char **argv)
 	}
 	log_notice("memoptd " MEMOPT_VERSION " started%s (config %s, socket %s)", D.cfg->daemon.dry_run ? " in dry-run mode" : "",
 		   D.cfg->path[0] ? D.cfg->path : "built-in defaults", D.cfg->daemon.socket_path);
+	log_privileges();
 
 	r = ksm_tuner_init(D.cfg, D.st);
 	if (r < 0) {
@@ -438,6 +552,13 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		errno = -r;
 		log_err("cluster: cannot start (%m), continuing without headroom and admission");
+	}
+
+	/* After every module, whose views it serves. Not fatal: memory management does not depend on it. */
+	if (!D.once) {
+		r = mtr_http_init((const struct memopt_config *const *)&D.cfg, D.start_ms);
+		if (r < 0)
+			log_err("metrics: continuing without the metrics endpoint (a reload tries again)");
 	}
 
 	/* After every module: READY=1 means start-up (state dir, journal restore, socket, modules) is done. */

@@ -11,6 +11,12 @@
 #define NEW_MEMORY_MIN_KIB (64u * 1024u) /* 64 MiB not yet scanned re-opens convergence */
 #define MAX_SLEEP_MS 5000u
 #define BURST_SCANS 3u                  /* full scans that may use burst credit after (re)starting */
+/* Holding merges against churn (see hold_rate()). */
+#define HOLD_SCAN_SHARE_PCT 60u          /* full-scan time during a pulse, share of the rewrite period */
+#define HOLD_MIN_SCAN_MS 10000u
+#define HOLD_MAX_SCAN_MS 300000u
+#define HOLD_DEFAULT_PERIOD_MS 60000u    /* rewrite period before one was measured */
+#define HOLD_PULSE_SCANS 2u              /* a pulse lasts about this many full scans */
 
 const char *ksm_phase_name(enum ksm_phase p)
 {
@@ -132,6 +138,16 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 		if (d_scanned >= MIN_SCANNED_FOR_COST && d_cpu > 0)
 			c->cost_ns_per_page = ema(c->cost_ns_per_page, d_cpu * 1000000u / d_scanned, c->cost_ns_per_page);
 		c->churn_pages_s = ema(c->churn_pages_s, d_cow * 1000u / dt, true);
+		/* the churn bucket: refills at the churn budget, drains by what ksmd used while holding */
+		if (c->holding) {
+			c->hold_credit_ms += (int64_t)((uint64_t)c->hold_budget_ppm * dt / 1000000u) - (int64_t)d_cpu;
+			if (c->hold_credit_ms > c->hold_credit_max_ms)
+				c->hold_credit_ms = c->hold_credit_max_ms;
+			if (c->hold_credit_ms < -c->hold_credit_max_ms)
+				c->hold_credit_ms = -c->hold_credit_max_ms;
+			if (c->pulse_on && d_cpu > 0)
+				c->hold_cpu_ppm = (uint32_t)ema(c->hold_cpu_ppm, c->cpu_ppm, c->hold_cpu_ppm != 0);
+		}
 		c->credit_ms += (int64_t)(cfg->steady_cpu_ppm * dt / 1000000u) - (int64_t)d_cpu;
 		if (c->credit_ms > (int64_t)cfg->burst_cpu_ms)
 			c->credit_ms = (int64_t)cfg->burst_cpu_ms;
@@ -167,6 +183,23 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 		int64_t r = ((int64_t)(merged * page_kib(s)) * 1024 - k->v[KSM_F_GENERAL_PROFIT]) / 64;
 		c->rmap_items = r > 0 ? (uint64_t)r : 0;
 	}
+	/* ksmd's counters keep a merged page that a write has copied again (cow_ksm) as merged until ksmd
+	 * revisits it. With breaks at churn_pages_s spread over the memory and one visit per full-scan
+	 * time, about half a scan's worth of breaks is still counted; never more than what is merged. */
+	c->stale_est_pages = 0;
+	if (c->churn_pages_s && c->scan_rate_pages_s && c->full_scan_pages) {
+		uint64_t scan_ms = c->full_scan_pages * 1000u / c->scan_rate_pages_s;
+		uint64_t stale = c->churn_pages_s * scan_ms / 2000u;
+		c->stale_est_pages = stale < merged ? stale : merged;
+		/* How long a merged page lasts before a write copies it: merged / copy rate. Only while ksmd
+		 * visits every page well within that time are the counters fresh enough to say. */
+		uint64_t fresh = merged - c->stale_est_pages;
+		if (c->churn_pages_s * 1000u >= merged && fresh) {
+			uint64_t period_ms = fresh * 1000u / c->churn_pages_s;
+			if (scan_ms < period_ms)
+				c->rewrite_period_ms = ema(c->rewrite_period_ms, period_ms, c->rewrite_period_ms != 0);
+		}
+	}
 	c->mergeable_est_pages = c->full_scan_pages;
 	if (s->vm_mergeable_kib / page_kib(s) > c->mergeable_est_pages)
 		c->mergeable_est_pages = s->vm_mergeable_kib / page_kib(s);
@@ -201,6 +234,70 @@ static bool scan_left_nothing(const struct ksm_sample *s, const struct ksm_ctl *
 	if (val(k, KSM_F_PAGES_SHARED) + val(k, KSM_F_PAGES_UNSHARED) == 0)
 		return false;
 	return val(k, KSM_F_PAGES_VOLATILE) * 100 <= tracked && c->last_scan_cow * 100 <= merged_pages(k);
+}
+
+/* Holding merges against churn. Every page a write copies costs one re-merge whenever ksmd reaches it;
+ * what the CPU buys is how soon. Measured on the benchmark workload (README, "Benchmark"): scanning
+ * everything in well under the rewrite period kept ~55 MiB really saved per % of a core, scanning
+ * slower than the rewrites ~14 MiB per %: by then most re-merged pages are copied again before long,
+ * and a page whose every copy was rewritten must go through the unstable tree again. So ksmd scans at
+ * the pulse rate (one full scan in HOLD_SCAN_SHARE_PCT % of the rewrite period); when that costs more
+ * than the churn budget it runs in pulses of about HOLD_PULSE_SCANS full scans, paid from a bucket that
+ * refills at the budget, and between them visits almost nothing. Returns the wanted pages/s. */
+static uint64_t hold_rate(const struct cfg_ksm *cfg, struct ksm_ctl *c, uint32_t budget, uint64_t cost_ns,
+			  char *why, size_t whylen)
+{
+	uint64_t period = c->rewrite_period_ms ? c->rewrite_period_ms : HOLD_DEFAULT_PERIOD_MS;
+	uint64_t scan_ms = period * HOLD_SCAN_SHARE_PCT / 100u;
+	if (scan_ms < HOLD_MIN_SCAN_MS)
+		scan_ms = HOLD_MIN_SCAN_MS;
+	if (scan_ms > HOLD_MAX_SCAN_MS)
+		scan_ms = HOLD_MAX_SCAN_MS;
+	uint64_t size = c->full_scan_pages ? c->full_scan_pages : c->mergeable_est_pages;
+	uint64_t rate = size * 1000u / scan_ms;
+	uint64_t cap = (uint64_t)cfg->max_cpu_ppm * 1000u / cost_ns; /* pages/s within max_cpu */
+	if (rate > cap)
+		rate = cap;
+	/* what a pulse costs: measured in earlier pulses, else from the cost per page */
+	uint32_t on_ppm = c->hold_cpu_ppm ? c->hold_cpu_ppm : (uint32_t)(rate * cost_ns / 1000u);
+	if (on_ppm > 1000000u)
+		on_ppm = 1000000u;
+	c->hold_budget_ppm = budget;
+	if (on_ppm <= budget + budget / 10) {
+		c->pulse_on = true;
+		c->hold_credit_max_ms = 0;
+		c->hold_credit_ms = 0;
+		snprintf(why, whylen, "holding against churn: one full scan per %llus (%.0f%% of the %llus rewrite period), "
+			 "within budget %u%%", (unsigned long long)(scan_ms / 1000), (double)HOLD_SCAN_SHARE_PCT,
+			 (unsigned long long)(period / 1000), budget / 10000);
+		return rate;
+	}
+	/* bucket: a pulse's cost above the budget */
+	int64_t pulse_ms = (int64_t)(scan_ms * HOLD_PULSE_SCANS);
+	c->hold_credit_max_ms = (int64_t)(on_ppm - budget) * pulse_ms / 1000000;
+	if (c->hold_credit_max_ms < 1000)
+		c->hold_credit_max_ms = 1000;
+	if (c->pulse_on && c->hold_credit_ms <= 0)
+		c->pulse_on = false;
+	else if (!c->pulse_on && c->hold_credit_ms >= c->hold_credit_max_ms)
+		c->pulse_on = true;
+	snprintf(why, whylen, "holding against churn in pulses: %s (credit %.1f of %.1f CPU-s); a pulse scans "
+		 "everything every %llus (%.0f%% of the %llus rewrite period) at ~%u%% of a core, budget %u%%",
+		 c->pulse_on ? "pulse on" : "between pulses", (double)c->hold_credit_ms / 1000.0,
+		 (double)c->hold_credit_max_ms / 1000.0, (unsigned long long)(scan_ms / 1000),
+		 (double)HOLD_SCAN_SHARE_PCT, (unsigned long long)(period / 1000), on_ppm / 10000, budget / 10000);
+	return c->pulse_on ? rate : 0;
+}
+
+/* pages_to_scan for rate_pages_s with sleep_ms between batches, counting the batch's own time:
+ * rate = pages / (sleep + pages * cost)  =>  pages = rate * sleep / (1 - rate * cost). */
+static uint64_t pages_for_rate(uint64_t rate_pages_s, uint64_t sleep_ms, uint64_t cost_ns)
+{
+	long double busy = (long double)rate_pages_s * (long double)cost_ns / 1e9L;
+	if (busy > (long double)MAX_CPU_FRACTION_PPM / 1e6L)
+		busy = (long double)MAX_CPU_FRACTION_PPM / 1e6L;
+	long double p = (long double)rate_pages_s * (long double)(sleep_ms ? sleep_ms : 1) / 1000.0L / (1.0L - busy);
+	return p > 1e9L ? 1000000000u : (uint64_t)p;
 }
 
 static void set_phase(struct ksm_ctl *c, enum ksm_phase p, uint64_t now)
@@ -341,6 +438,7 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	bool advisor = cfg->rate_control == KSM_RATE_ADVISOR && ksm_has(k, KSM_F_ADVISOR_MODE);
 	uint64_t merged = merged_pages(k);
 	bool churn = c->churn_pages_s >= churn_min_pages_s && c->churn_pages_s * 1000u >= merged;
+	c->churn = churn;
 	char rate_why[200] = "";
 	if (want_run) {
 		if (!advisor && val(k, KSM_F_ADVISOR_MODE) == KSM_ADVISOR_SCAN_TIME)
@@ -349,10 +447,30 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 			uint64_t pages, sleep_ms = cfg->sleep_ms;
 			uint64_t cost = c->cost_ns_per_page ? c->cost_ns_per_page : DEFAULT_COST_NS;
 			/* Burst credit pays for converging new memory (the first passes, or memory not yet
-			 * scanned); holding merges against churn is a recurring cost and gets the steady budget. */
+			 * scanned). Holding merges against churn is a recurring cost with its own budget: every
+			 * page a write copies costs one re-merge whenever ksmd gets to it, so what the budget buys
+			 * is how soon, i.e. how long each re-merged page stays merged (ksm-behaviour.md). */
 			bool new_work = c->scans_in_phase < BURST_SCANS || unscanned >= unscanned_min;
-			uint32_t budget = c->credit_ms > 0 && new_work ? cfg->max_cpu_ppm : cfg->steady_cpu_ppm;
-			if (c->phase == KSM_PHASE_CONVERGING) {
+			uint32_t churn_budget = cfg->churn_cpu_ppm < cfg->max_cpu_ppm ? cfg->churn_cpu_ppm : cfg->max_cpu_ppm;
+			if (churn_budget < cfg->steady_cpu_ppm)
+				churn_budget = cfg->steady_cpu_ppm;
+			bool bursting = c->credit_ms > 0 && new_work;
+			uint32_t budget = bursting ? cfg->max_cpu_ppm : churn ? churn_budget : cfg->steady_cpu_ppm;
+			bool was_holding = c->holding;
+			c->holding = c->phase == KSM_PHASE_CONVERGING && churn && !bursting;
+			if (c->holding && !was_holding) {
+				c->pulse_on = true; /* the first pulse is paid by the credit the burst left */
+				c->hold_credit_ms = 0;
+			}
+			if (c->holding) {
+				uint64_t rate = hold_rate(cfg, c, budget, cost, rate_why, sizeof(rate_why));
+				if (rate) {
+					pages = pages_for_rate(rate, sleep_ms, cost);
+				} else {
+					pages = cfg->min_pages_to_scan;
+					sleep_ms = MAX_SLEEP_MS;
+				}
+			} else if (c->phase == KSM_PHASE_CONVERGING) {
 				pages = pages_for_cpu(budget, sleep_ms, cost);
 				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
 				/* The cost estimate is noisy (the first pass only checksums): never more than
@@ -415,7 +533,15 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 		add_write(&d, s, KSM_F_RUN, 0);
 	}
 
+	char churn_why[160] = "";
+	if (churn)
+		snprintf(churn_why, sizeof(churn_why),
+			 "; churn: %llu merged pages/s copied by writes, ~%llu MiB of the merged count already copied, "
+			 "smart_scan %s",
+			 (unsigned long long)c->churn_pages_s,
+			 (unsigned long long)(c->stale_est_pages * page_kib(s) / 1024),
+			 c->want_smart == 0 ? "off" : c->want_smart == 1 ? "on" : "kept");
 	snprintf(d.reason, sizeof(d.reason), "%s: %s%s%s%s%s%s", ksm_phase_name(c->phase), why, pw[0] ? "; " : "", pw,
-		 rate_why[0] ? "; " : "", rate_why, churn ? "; churn: smart_scan off" : "");
+		 rate_why[0] ? "; " : "", rate_why, churn_why);
 	*ret = d;
 }

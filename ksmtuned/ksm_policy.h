@@ -13,10 +13,12 @@
  *               a page goes into the unstable tree only when its checksum held across two visits).
  * CPU budget: a credit bucket. While converging new memory (the first full scans after a start, or
  * memory not yet scanned) ksmd may run at max_cpu as long as it has credit (up to burst_cpu of CPU
- * time above the steady rate); otherwise - including holding merges against churn - steady_cpu.
+ * time above the steady rate); while holding merges against churn, churn_cpu; otherwise steady_cpu.
  * pages_to_scan at most doubles per decision and backs off at once when ksmd measured over budget.
  * Churn: when merged pages are broken by writes (cow_ksm) faster than a threshold, smart_scan=auto
- * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging. */
+ * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging, and
+ * ksmd holds the merges: one full scan in 60 % of the measured rewrite period, continuously if that
+ * fits churn_cpu, else in pulses of about two full scans paid from a bucket that refills at churn_cpu. */
 #ifndef MEMOPT_KSM_POLICY_H
 #define MEMOPT_KSM_POLICY_H
 
@@ -41,6 +43,8 @@ struct ksm_sample {
 	bool cow_valid;
 	uint64_t cow_ksm;               /* cumulative /proc/vmstat cow_ksm */
 	uint64_t vm_mergeable_kib;      /* RSS of running mergeable VMs (0 = unknown / none) */
+	uint32_t vm_procs;              /* QEMU processes seen by the last VM scan (report only) */
+	uint32_t vm_unreadable;         /* ... whose ksm_stat could not be read (report only) */
 };
 
 /* What the controller remembers between decisions. Zero-initialise before the first call. */
@@ -65,6 +69,15 @@ struct ksm_ctl {
 	uint32_t cpu_ppm;               /* ksmd CPU over the last interval */
 	uint64_t scan_rate_pages_s;     /* pages visited per second over the last interval */
 	uint64_t churn_pages_s;         /* smoothed cow_ksm rate */
+	bool churn;                     /* the last decision saw churn */
+	uint64_t stale_est_pages;       /* merged pages (by ksmd's count) that writes have copied since ksmd's
+	                                   last visit: estimated, see account() */
+	/* holding merges against churn (hold_rate() in ksm_policy.c) */
+	bool holding, pulse_on;
+	uint64_t rewrite_period_ms;     /* how long a merged page lasts before a write copies it (0 = unknown) */
+	uint32_t hold_budget_ppm;       /* the churn budget of the last decision */
+	uint32_t hold_cpu_ppm;          /* ksmd CPU measured during pulses */
+	int64_t hold_credit_ms, hold_credit_max_ms;
 	int64_t credit_ms;              /* CPU credit above the steady budget */
 	uint64_t mergeable_est_pages;   /* max(last full scan size, VM RSS) */
 	uint64_t rmap_items;            /* pages ksmd has visited and tracks (derived; 0 = unknown) */

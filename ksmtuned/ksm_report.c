@@ -119,8 +119,17 @@ static json_object *host_json(const struct ksm_view *v)
 	if (v->sample->ksmd_cpu_valid)
 		add_dbl(h, "ksmd_cpu_percent", (double)v->ctl->cpu_ppm / 10000.0);
 	add_dbl(h, "mergeable_est_mib", MIB(v->ctl->mergeable_est_pages));
-	if (v->sample->cow_valid)
+	/* from the last QEMU process scan (every few cycles); unreadable ones lack cap_dac_read_search */
+	add_u64(h, "qemu_processes", v->sample->vm_procs);
+	add_u64(h, "qemu_ksm_stat_unreadable", v->sample->vm_unreadable);
+	if (v->sample->cow_valid) {
 		add_u64(h, "churn_pages_s", v->ctl->churn_pages_s);
+		/* saved_mib counts merged pages that writes have copied since ksmd's last visit: an estimate
+		 * of them, and of what is really saved */
+		uint64_t stale = v->ctl->stale_est_pages < sharing + zero ? v->ctl->stale_est_pages : sharing + zero;
+		add_dbl(h, "copied_est_mib", MIB(stale));
+		add_dbl(h, "saved_est_mib", MIB(sharing + zero - stale));
+	}
 	return h;
 }
 
@@ -200,6 +209,8 @@ json_object *ksm_report_json(const char *procfs_root, const char *libvirt_run_di
 	json_object_object_add(ld, "reason", json_object_new_string(v.last_reason));
 	json_object_object_add(ctl, "current_reason", json_object_new_string(v.decision->reason));
 	json_object_object_add(ctl, "last_decision", ld);
+	if (v.write_failed[0])
+		json_object_object_add(ctl, "write_failed", json_object_new_string(v.write_failed));
 	json_object_object_add(r, "controller", ctl);
 	json_object_object_add(r, "host", host_json(&v));
 	json_object_object_add(r, "knobs", knobs_json(&v.sample->ksm));

@@ -31,12 +31,16 @@ static struct {
 	long clk_tck;
 	uint64_t cycles;
 	uint64_t vm_mergeable_kib;
+	uint32_t vm_procs, vm_unreadable;
+	bool warned_unreadable;
 	uint64_t last_dlog_seq;
 	char last_action[DLOG_TEXT_MAX];
 	char last_reason[DLOG_TEXT_MAX];
 	uint32_t page_kib;
 	int64_t last_action_ms;
 	unsigned write_failures;
+	uint64_t outcomes[KSM_OUT__MAX];
+	char write_failed[DLOG_TEXT_MAX]; /* knobs the last acting cycle could not set, and why */
 } T = { .timer = -1 };
 
 static void read_ksmd_cpu(struct ksm_sample *s)
@@ -66,15 +70,27 @@ static void scan_vms(void)
 	if (proc_list_qemu(T.cfg->daemon.procfs_root, &vms, &n) < 0)
 		return;
 	uint64_t sum = 0;
+	uint32_t unreadable = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct ksm_proc_stat ks;
 		/* QEMU guest RAM is MADV_MERGEABLE unless mem-merge=off; trust ksm_stat when the kernel says. */
-		if (ksm_read_proc(T.cfg->daemon.procfs_root, vms[i].pid, &ks) == 0 && ks.mergeable == 0 &&
-		    ks.merging_pages == 0)
+		int r = ksm_read_proc(T.cfg->daemon.procfs_root, vms[i].pid, &ks);
+		if (r == -EACCES || r == -EPERM) {
+			unreadable++;
+			/* once: the mode is 0400 for the QEMU user, so root needs cap_dac_read_search */
+			if (!T.warned_unreadable)
+				log_warn("ksm: cannot read %s/%d/ksm_stat (%s), counting the VM as mergeable; "
+					 "memoptd needs cap_dac_read_search for QEMU processes of another user",
+					 T.cfg->daemon.procfs_root, (int)vms[i].pid, strerror(-r));
+			T.warned_unreadable = true;
+		}
+		if (r == 0 && ks.mergeable == 0 && ks.merging_pages == 0)
 			continue;
 		sum += vms[i].rss_kib;
 	}
 	T.vm_mergeable_kib = sum;
+	T.vm_procs = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	T.vm_unreadable = unreadable;
 }
 
 static int acquire(struct ksm_sample *s)
@@ -98,6 +114,8 @@ static int acquire(struct ksm_sample *s)
 	if (T.cycles % VM_SCAN_EVERY == 0)
 		scan_vms();
 	s->vm_mergeable_kib = T.vm_mergeable_kib;
+	s->vm_procs = T.vm_procs;
+	s->vm_unreadable = T.vm_unreadable;
 	return 0;
 }
 
@@ -147,7 +165,17 @@ static bool writes_field(const struct ksm_decision *d, enum ksm_field f)
 	return false;
 }
 
-static void act(struct ksm_sample *s, const struct ksm_decision *d)
+const char *ksm_outcome_name(enum ksm_outcome o)
+{
+	static const char *const names[KSM_OUT__MAX] = {
+		[KSM_OUT_WRITTEN] = "written", [KSM_OUT_WRITE_FAILED] = "write_failed", [KSM_OUT_DRY_RUN] = "dry_run",
+		[KSM_OUT_PHASE] = "phase_changed", [KSM_OUT_NO_CHANGE] = "no_change",
+		[KSM_OUT_REPORT_ONLY] = "report_only", [KSM_OUT_READ_FAILED] = "read_failed",
+	};
+	return o < KSM_OUT__MAX ? names[o] : "unknown";
+}
+
+static enum ksm_outcome act(struct ksm_sample *s, const struct ksm_decision *d)
 {
 	const struct cfg_daemon *dc = &T.cfg->daemon;
 	bool dry = dc->dry_run;
@@ -185,10 +213,11 @@ static void act(struct ksm_sample *s, const struct ksm_decision *d)
 		}
 		if (failed[0])
 			log_err("ksm: not applied, will retry next cycle: %s", failed);
+		snprintf(T.write_failed, sizeof(T.write_failed), "%s", failed);
 	} else if (strcmp(action, T.last_action) == 0) {
 		/* Dry-run changes nothing, so the same decision comes back every cycle: record it once. */
 		log_debug("ksm: [dry-run] still would %s", action);
-		return;
+		return KSM_OUT_DRY_RUN;
 	}
 	if (failed[0])
 		dlog_record("ksm", dry, d->reason, "%s; FAILED: %s", action, failed);
@@ -197,6 +226,7 @@ static void act(struct ksm_sample *s, const struct ksm_decision *d)
 	snprintf(T.last_action, sizeof(T.last_action), "%s", action);
 	snprintf(T.last_reason, sizeof(T.last_reason), "%s", d->reason);
 	T.last_action_ms = ev_wall_ms();
+	return dry ? KSM_OUT_DRY_RUN : failed[0] ? KSM_OUT_WRITE_FAILED : KSM_OUT_WRITTEN;
 }
 
 void ksm_tuner_cycle(void)
@@ -207,6 +237,7 @@ void ksm_tuner_cycle(void)
 	if (r < 0) {
 		errno = -r;
 		log_warn("ksm: reading %s/kernel/mm/ksm failed, skipping this cycle: %m", T.cfg->daemon.sysfs_root);
+		T.outcomes[KSM_OUT_READ_FAILED]++;
 		return;
 	}
 	enum ksm_phase before = T.ctl.phase;
@@ -218,15 +249,19 @@ void ksm_tuner_cycle(void)
 	if (!T.cfg->ksm.manage) {
 		if (d.n)
 			log_debug("ksm: manage=no, not acting on: %s", d.reason);
+		T.outcomes[KSM_OUT_REPORT_ONLY]++;
 		return;
 	}
-	if (d.n > 0)
-		act(&T.last, &d);
-	else if (d.phase != before)
+	if (d.n > 0) {
+		T.outcomes[act(&T.last, &d)]++;
+	} else if (d.phase != before) {
 		dlog_record("ksm", T.cfg->daemon.dry_run, d.reason, "phase %s -> %s", ksm_phase_name(before),
 			    ksm_phase_name(d.phase));
-	else
+		T.outcomes[KSM_OUT_PHASE]++;
+	} else {
 		log_debug("ksm: no change (%s)", d.reason);
+		T.outcomes[KSM_OUT_NO_CHANGE]++;
+	}
 }
 
 static void on_timer(void *data)
@@ -323,9 +358,10 @@ const char *ksm_tuner_state(char *buf, size_t len)
 	if (!T.active)
 		snprintf(buf, len, "unavailable");
 	else
-		snprintf(buf, len, "rate_control=%s, controller=%s%s",
+		snprintf(buf, len, "rate_control=%s, controller=%s%s%s%s",
 			 T.cfg->ksm.rate_control == KSM_RATE_SELF ? "self" : "advisor", ksm_phase_name(T.ctl.phase),
-			 T.cfg->ksm.manage ? "" : " (manage=no)");
+			 T.cfg->ksm.manage ? "" : " (manage=no)", T.write_failed[0] ? "; write FAILED: " : "",
+			 T.write_failed);
 	return buf;
 }
 
@@ -340,5 +376,8 @@ bool ksm_tuner_view(struct ksm_view *ret)
 	ret->last_action = T.last_action;
 	ret->last_reason = T.last_reason;
 	ret->last_action_ms = T.last_action_ms;
+	ret->cycles = T.cycles;
+	ret->outcomes = T.outcomes;
+	ret->write_failed = T.write_failed;
 	return true;
 }

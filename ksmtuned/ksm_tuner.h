@@ -20,6 +20,20 @@ void ksm_tuner_cycle(void);
  * values that could not be restored. */
 int ksm_tuner_fini(bool restore);
 
+/* How each cycle ended, counted for the metrics endpoint. */
+enum ksm_outcome {
+	KSM_OUT_WRITTEN,        /* knobs written */
+	KSM_OUT_WRITE_FAILED,   /* some write was refused (retried next cycle) */
+	KSM_OUT_DRY_RUN,        /* a change decided and logged, nothing written */
+	KSM_OUT_PHASE,          /* only the controller phase changed */
+	KSM_OUT_NO_CHANGE,
+	KSM_OUT_REPORT_ONLY,    /* [ksm] manage = no: decided, never acted on */
+	KSM_OUT_READ_FAILED,    /* the KSM directory could not be read: no decision */
+	KSM_OUT__MAX
+};
+/* "written", "write_failed", "dry_run", "phase_changed", "no_change", "report_only", "read_failed". */
+const char *ksm_outcome_name(enum ksm_outcome o);
+
 /* A read-only view of the last cycle, for reporting (ksm_report.c). Valid until the next cycle.
  * Returns false before the first cycle or when the module is inactive. */
 struct ksm_view {
@@ -30,6 +44,9 @@ struct ksm_view {
 	const char *last_action;
 	const char *last_reason;        /* the reason recorded with last_action */
 	int64_t last_action_ms;
+	uint64_t cycles;                /* cycles run since start */
+	const uint64_t *outcomes;       /* KSM_OUT__MAX counters, since start */
+	const char *write_failed;       /* "" or the knobs the last acting cycle could not set, and why */
 };
 bool ksm_tuner_view(struct ksm_view *ret);
 /* One-line module status for `memoptctl status`. */

@@ -6,18 +6,23 @@
 #   scripts/install-deps.sh e2e      + libvirtd and QEMU for the real-guest balloon tests
 #   scripts/install-deps.sh cluster  + corosync (CPG, votequorum) and iproute2 for cluster-hook and its e2e tier
 #   scripts/install-deps.sh pacemaker + Pacemaker, to test the cluster-hook Pacemaker adapter for real
+#   scripts/install-deps.sh faults   + strace, which holds a syscall so tests/faults can SIGKILL mid-apply
+#                                    (the libvirtd and corosync faults also need e2e and cluster)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make pkg-config libc6-dev
-      libvirt-dev libproc2-dev libnuma-dev libcap-ng-dev libjson-c-dev libsystemd-dev)
+      libvirt-dev libproc2-dev libnuma-dev libcap-ng-dev libjson-c-dev libsystemd-dev
+      libmicrohttpd-dev)
 for extra in "$@"; do
 	case "$extra" in
-	test) pkgs+=(libcmocka-dev socat jq util-linux mount procps groff-base man-db bash-completion) ;;
+	test) pkgs+=(libcmocka-dev socat jq util-linux mount procps groff-base man-db bash-completion
+	      curl prometheus libcap2-bin) ;;
 	bench) pkgs+=(ksmtuned procps) ;;
 	e2e) pkgs+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients jq socat) ;;
 	cluster) pkgs+=(corosync libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev iproute2) ;;
 	pacemaker) pkgs+=(pacemaker pacemaker-cli-utils) ;;
-	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker)" >&2; exit 2 ;;
+	faults) pkgs+=(strace util-linux jq) ;;
+	*) echo "install-deps.sh: unknown profile '$extra' (test, bench, e2e, cluster, pacemaker, faults)" >&2; exit 2 ;;
 	esac
 done
 missing=()

@@ -159,8 +159,10 @@ int sctl_apply(const struct sctl_plan *p, struct st_journal *st, bool dry_run, c
 		fresh[i] = st_find(st, jkey) == NULL;
 		r = st_record(st, jkey, SCTL_OWNER, it->path, it->current, it->order);
 		if (r < 0) {
-			snprintf(err, errlen, "cannot journal the original of %s (%s); nothing written", it->key,
-				 strerror(-r));
+			char why[1536];
+			st_health(st, why, sizeof(why));
+			snprintf(err, errlen, "cannot journal the original of %s (%s); nothing written: %s", it->key,
+				 strerror(-r), why);
 			for (size_t j = 0; j <= i; j++)
 				if (fresh[j]) {
 					sctl_journal_key(p->item[j].key, jkey, sizeof(jkey));

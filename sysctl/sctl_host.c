@@ -489,6 +489,26 @@ int sctl_host_fini(bool restore)
 	return r < 0 ? 1 : r;
 }
 
+int sctl_host_knobs(struct sctl_host_knob *ret, size_t max, unsigned *ret_drifts)
+{
+	char jkey[ST_KEY_MAX];
+	size_t n = 0;
+
+	if (!H.active)
+		return -ENOTCONN;
+	for (size_t i = 0; i < H.nm && n < max; i++, n++) {
+		const struct managed *m = &H.m[i];
+		const struct st_entry *e;
+		sctl_journal_key(m->item.key, jkey, sizeof(jkey));
+		e = st_find(H.st, jkey);
+		ret[n] = (struct sctl_host_knob){ .key = m->item.key, .applied = m->item.desired,
+						  .original = e ? e->value : NULL, .yielded = m->state == M_YIELDED,
+						  .reapplies = m->reapplies };
+	}
+	*ret_drifts = H.drifts;
+	return (int)n;
+}
+
 const char *sctl_host_state(char *buf, size_t len)
 {
 	size_t applied = 0, yielded = 0;

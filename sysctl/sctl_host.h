@@ -21,6 +21,19 @@ void sctl_host_cycle(void);
 int sctl_host_fini(bool restore);
 const char *sctl_host_state(char *buf, size_t len);
 
+/* A knob this run of memoptd applied, for the metrics endpoint. Strings point into the module's state
+ * and stay valid until the next apply, restore or drift check. */
+struct sctl_host_knob {
+	const char *key;                /* "vm.swappiness" */
+	const char *applied;            /* the value memopt wrote */
+	const char *original;           /* journaled original, NULL when not journaled (yielded, forgotten) */
+	bool yielded;                   /* someone else changed it; not managed until the next apply */
+	unsigned reapplies;             /* drift = reapply: re-applies so far */
+};
+/* Fill up to max managed knobs into ret and the drift events since start into *ret_drifts; returns the
+ * number filled, or -ENOTCONN when the module is not running. No I/O: the last drift check's view. */
+int sctl_host_knobs(struct sctl_host_knob *ret, size_t max, unsigned *ret_drifts);
+
 /* Control commands. Each returns 0 with *ret set, or -errno with a message in err. */
 int sctl_host_status(json_object **ret, char *err, size_t errlen);
 int sctl_host_plan(json_object **ret, char *err, size_t errlen);

@@ -193,8 +193,9 @@ cl_up() {
 
 # cl_view_ok I N: host I's memoptd is connected, quorate, synced and sees N members with fresh reports.
 cl_view_ok() {
-	cl_ctl "$1" --json cluster 2>/dev/null | jq -e --argjson n "$2" \
-		'.connected and .quorate and .synced and ([.hosts[] | select(.member and .fresh)] | length) == $n' >/dev/null
+	# -n + input: no reply at all (memoptd not answering yet) is false; jq -e alone takes empty input as true.
+	cl_ctl "$1" --json cluster 2>/dev/null | jq -en --argjson n "$2" \
+		'input | .connected and .quorate and .synced and ([.hosts[] | select(.member and .fresh)] | length) == $n' >/dev/null
 }
 
 # cl_wait SECS CMD...: poll CMD every 50 ms until it succeeds; prints the seconds it took.

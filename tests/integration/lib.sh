@@ -131,7 +131,7 @@ require_cmd() {
 	local c pkg
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 && continue
-		case $c in setpriv | flock) pkg=util-linux ;; perl) pkg=perl-base ;; *) pkg=$c ;; esac
+		case $c in setpriv | flock) pkg=util-linux ;; perl) pkg=perl-base ;; capsh) pkg=libcap2-bin ;; *) pkg=$c ;; esac
 		skip "needs the command '$c' (Debian package $pkg)"
 	done
 }
@@ -249,7 +249,11 @@ daemon_stop() {
 IT_JQ_RESULT='if type == "object" and has("ok") and has("v") then .result else . end'
 
 # jqt [JQ ARGS...] FILTER FILE: true when FILTER yields true (jq -e), printing nothing.
-jqt() { jq -e "$@" >/dev/null 2>&1; }
+jqt() {
+	# An empty FILE (a command that answered nothing) is false; jq -e takes empty input as true.
+	[ -s "${!#}" ] || return 1
+	jq -e "$@" >/dev/null 2>&1
+}
 
 # ctl_json SOCKET VERB [ARGS...]: print the result of `memoptctl --json VERB`, exit status of memoptctl.
 ctl_json() {

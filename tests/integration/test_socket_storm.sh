@@ -190,6 +190,7 @@ for m in ksm balloon; do
 	a=$(jq -c --arg m "$m" '.loop.cycles[] | select(.name == $m)' "$D/cycles-after.json")
 	note "$m cycle before: $b"
 	note "$m cycle after:  $a"
+	printf '%s\n' "$a" >"$D/cycle-$m.json"
 	period=$(jq -r .period_ms <<<"$a")
 	fired=$(($(jq -r .fired <<<"$a") - $(jq -r .fired <<<"$b")))
 	want=$((LOAD_S * 1000 * 6 / 10 / period))
@@ -199,7 +200,7 @@ for m in ksm balloon; do
 		fail "load: the $m cycle ran only $fired times in ${LOAD_S} s (period $period ms)"
 	fi
 	check "load: no $m cycle lost (overruns 0) and none started a period late (max $(jq .max_late_ms <<<"$a") ms)" \
-		jqt --argjson p "$period" '.overruns == 0 and .max_late_ms < $p' <<<"$a"
+		jqt --argjson p "$period" '.overruns == 0 and .max_late_ms < $p' "$D/cycle-$m.json"
 done
 after_storm load
 

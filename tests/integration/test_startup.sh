@@ -63,14 +63,14 @@ check "the first daemon still serves" ctl_up "$D/first.sock"
 daemon_stop "$FIRST_PID" TERM 20
 check_eq "the first daemon stops with exit 0" 0 "$IT_RC"
 
-mkdir -p "$D/state-corrupt"
-printf '{"version":1,"entries":[{"key":' >"$D/state-corrupt/originals.json"
-cp "$D/state-corrupt/originals.json" "$D/corrupt.copy"
-start_bg corrupt -c "$CONF" --socket "$D/corrupt.sock" --state-dir "$D/state-corrupt"
-check_eq "a corrupt originals.json, daemonizing: exit 4" 4 "$RC"
-check_grep "... refusing to start, naming the file" "$D/corrupt.out" "refusing to start.*originals\.json"
-check "... the journal is left as it was" cmp -s "$D/state-corrupt/originals.json" "$D/corrupt.copy"
-check "... and no socket was created" test ! -e "$D/corrupt.sock"
+# A corrupt journal is quarantined and memoptd starts held (tests/faults/test_journal_corrupt.sh); one
+# that cannot be read at all is a start-up failure.
+mkdir -p "$D/state-unreadable/originals.json"
+start_bg unreadable -c "$CONF" --socket "$D/unreadable.sock" --state-dir "$D/state-unreadable"
+check_eq "an unreadable originals.json (a directory), daemonizing: exit 4" 4 "$RC"
+check_grep "... refusing to start, naming the file" "$D/unreadable.out" "refusing to start.*originals\.json: read failed"
+check "... the journal is left as it was" test -d "$D/state-unreadable/originals.json"
+check "... and no socket was created" test ! -e "$D/unreadable.sock"
 
 echo "-- the state directory"
 DEEP=$D/deep/a/b/state

@@ -384,6 +384,15 @@ static void test_syntax_errors(void **state UNUSED)
 	    {"[daemon]\ninterval = 2s\n", "s.conf:2: unknown key 'interval' in section [daemon]"},
 	    {"[ksm]\nmode = auto\rx\n", "s.conf:2: control character 0x0d in line"},
 	    {"[ksm]\nmode = \x1b[31mauto\n", "s.conf:2: control character 0x1b in line"},
+	    {"[metrics]\n\nlisten = localhost:9720\n",
+	     "s.conf:3: [metrics] listen: invalid value 'localhost:9720' (expected a numeric IPV4:PORT or "
+	     "[IPV6]:PORT with port 1..65535, or off)"},
+	    {"[metrics]\nlisten = 127.0.0.1:0\n",
+	     "s.conf:2: [metrics] listen: invalid value '127.0.0.1:0' (expected a numeric IPV4:PORT or "
+	     "[IPV6]:PORT with port 1..65535, or off)"},
+	    {"[metrics]\nlisten = ::1:9720\n",
+	     "s.conf:2: [metrics] listen: invalid value '::1:9720' (expected a numeric IPV4:PORT or "
+	     "[IPV6]:PORT with port 1..65535, or off)"},
 	};
 	size_t i;
 

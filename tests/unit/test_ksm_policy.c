@@ -200,37 +200,155 @@ static void test_page_size_is_honoured(void **state)
 	assert_int_equal(ctl.mergeable_est_pages, 1024 * 1024);
 }
 
+/* A model of ksmd at 4 us/page and the written sleep: it burns what pages_to_scan asks for, merges
+ * 1000 pages per 2 s decision (so the controller keeps converging), ends a full scan of 600 k pages
+ * whenever that many were visited, and writes copy cow_per_step merged pages per decision. Runs `steps`
+ * decisions from s->now_ms on. */
+static void run_ksmd_model(const struct cfg_ksm *cfg, struct ksm_sample *s, struct ksm_ctl *ctl,
+			   struct ksm_decision *d, int steps, uint64_t cow_per_step)
+{
+	for (int i = 1; i <= steps; i++) {
+		double P = (double)s->ksm.v[KSM_F_PAGES_TO_SCAN], S = (double)s->ksm.v[KSM_F_SLEEP_MILLISECS];
+		double f = P * 0.004 / (P * 0.004 + S);
+		uint64_t visited = (uint64_t)(f * 2000.0 / 0.004);
+		s->now_ms += 2000;
+		s->ksmd_cpu_ms += (uint64_t)(f * 2000.0);
+		if ((uint64_t)s->ksm.v[KSM_F_PAGES_SCANNED] / 600000 != ((uint64_t)s->ksm.v[KSM_F_PAGES_SCANNED] + visited) / 600000)
+			s->ksm.v[KSM_F_FULL_SCANS]++;
+		s->ksm.v[KSM_F_PAGES_SCANNED] += (int64_t)visited;
+		s->ksm.v[KSM_F_PAGES_SHARING] += 1000;
+		s->cow_ksm += cow_per_step;
+		ksm_decide(cfg, s, ctl, d);
+		apply(s, d);
+		if (i == 5 && s->now_ms == 10000 && !cow_per_step) /* cold start, with credit: about 50 % of a core */
+			assert_in_range(ctl->cpu_ppm, 400000, 600000);
+	}
+}
+
+/* Starts ksmd under pressure and runs the model for 120 s: past the burst (credit spent, or the first
+ * full scans done). */
+static void start_and_spend_credit(const struct cfg_ksm *cfg, struct ksm_sample *s, struct ksm_ctl *ctl,
+				   struct ksm_decision *d, uint64_t cow_per_step)
+{
+	*s = base_sample(0, 3 * GIB);
+	s->ksm.v[KSM_F_PAGES_SHARING] = 500000;
+	ksm_decide(cfg, s, ctl, d);
+	apply(s, d);
+	run_ksmd_model(cfg, s, ctl, d, 60, cow_per_step);
+	assert_int_equal(d->phase, KSM_PHASE_CONVERGING);
+}
+
 static void test_budget_cap_when_credit_spent(void **state)
 {
 	(void)state;
 	struct cfg_ksm cfg = cfg_default(); /* max 50 %, steady 8 %, burst 20 s */
 	struct ksm_ctl ctl = { 0 };
 	struct ksm_decision d;
-	struct ksm_sample s = base_sample(0, 3 * GIB);
-	ksm_decide(&cfg, &s, &ctl, &d);
-	apply(&s, &d);
-	/* A model of ksmd at 4 us/page and the written sleep: it burns what pages_to_scan asks for.
-	 * 80 s at ~50 % spends the 20 s credit (plus 6.4 s of steady accrual). */
-	uint64_t cpu = 0, scanned = 0;
-	for (int i = 1; i <= 60; i++) {
-		double P = (double)s.ksm.v[KSM_F_PAGES_TO_SCAN], S = (double)s.ksm.v[KSM_F_SLEEP_MILLISECS];
-		double f = P * 0.004 / (P * 0.004 + S);
-		s.now_ms = (uint64_t)i * 2000;
-		cpu += (uint64_t)(f * 2000.0);
-		scanned += (uint64_t)(f * 2000.0 / 0.004);
-		s.ksmd_cpu_ms = cpu;
-		s.ksm.v[KSM_F_PAGES_SCANNED] = (int64_t)scanned;
-		s.ksm.v[KSM_F_PAGES_SHARING] += 1000; /* still merging, so still converging */
-		ksm_decide(&cfg, &s, &ctl, &d);
-		apply(&s, &d);
-		if (i == 5) /* with credit: about 50 % of a core */
-			assert_in_range(ctl.cpu_ppm, 400000, 600000);
-	}
+	struct ksm_sample s;
+	start_and_spend_credit(&cfg, &s, &ctl, &d, 0);
 	assert_true(ctl.credit_ms <= 0);
-	assert_int_equal(d.phase, KSM_PHASE_CONVERGING);
 	/* steady 8 % at 4 us/page, 10 ms sleep: 10*0.08/(0.004*0.92) = 217 pages */
 	assert_in_range(s.ksm.v[KSM_F_PAGES_TO_SCAN], 210, 225);
 	assert_non_null(strstr(d.reason, "budget 8%"));
+	assert_false(ctl.churn);
+	assert_int_equal(ctl.stale_est_pages, 0);
+}
+
+/* Holding merges against churn: with the churn budget (12 %) affordable, ksmd scans everything in
+ * 60 % of the rewrite period it measured (merged / copy rate), continuously. The budget is clamped
+ * to max_cpu_percent and never below steady_cpu_percent; the decision estimates how much of ksmd's
+ * merged count writes have already copied. */
+static void test_churn_holds_within_budget(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s;
+	start_and_spend_credit(&cfg, &s, &ctl, &d, 20000); /* 10 k merged pages/s copied by writes */
+	run_ksmd_model(&cfg, &s, &ctl, &d, 20, 20000);
+	assert_true(ctl.churn && ctl.holding && ctl.pulse_on);
+	assert_int_equal(s.ksm.v[KSM_F_SMART_SCAN], 0);
+	assert_non_null(strstr(d.reason, "holding against churn: one full scan per"));
+	assert_non_null(strstr(d.reason, "within budget 12%"));
+	/* the rewrite period: merged pages that are not stale / copy rate */
+	uint64_t merged = (uint64_t)s.ksm.v[KSM_F_PAGES_SHARING];
+	uint64_t period = (merged - ctl.stale_est_pages) * 1000u / ctl.churn_pages_s;
+	assert_in_range(ctl.rewrite_period_ms, period * 8 / 10, period * 12 / 10);
+	/* and ksmd (the model) now takes ~60 % of it per full scan */
+	uint64_t scan_ms = ctl.full_scan_pages * 1000u / ctl.scan_rate_pages_s;
+	assert_in_range(scan_ms, ctl.rewrite_period_ms * 50 / 100, ctl.rewrite_period_ms * 70 / 100);
+	assert_true(ctl.cpu_ppm <= 120000 + 12000);
+	/* stale = churn rate x half a full-scan time, from the controller's own measurements */
+	assert_int_equal(ctl.stale_est_pages, ctl.churn_pages_s * scan_ms / 2000u);
+	assert_true(ctl.stale_est_pages > 0);
+	assert_non_null(strstr(d.reason, "already copied"));
+
+	/* clamped to max_cpu_percent */
+	struct cfg_ksm low = cfg_default();
+	low.max_cpu_ppm = 100000;
+	memset(&ctl, 0, sizeof(ctl));
+	start_and_spend_credit(&low, &s, &ctl, &d, 20000);
+	assert_non_null(strstr(d.reason, "budget 10%"));
+	/* never below steady_cpu_percent */
+	struct cfg_ksm none = cfg_default();
+	none.churn_cpu_ppm = 0;
+	memset(&ctl, 0, sizeof(ctl));
+	start_and_spend_credit(&none, &s, &ctl, &d, 20000);
+	assert_true(ctl.churn);
+	assert_non_null(strstr(d.reason, "budget 8%"));
+}
+
+/* When the hold costs more than the churn budget, ksmd runs in pulses: on at the hold rate while the
+ * bucket has credit, then almost idle until it has refilled; on average it stays at the budget. */
+static void test_churn_pulses_when_the_budget_is_short(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	cfg.steady_cpu_ppm = 10000; /* 1 % */
+	cfg.churn_cpu_ppm = 30000;  /* 3 %: the hold below costs ~9 % */
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s;
+	start_and_spend_credit(&cfg, &s, &ctl, &d, 20000);
+	run_ksmd_model(&cfg, &s, &ctl, &d, 30, 20000); /* settle into holding */
+	uint64_t cpu0 = s.ksmd_cpu_ms, t0 = s.now_ms;
+	int ons = 0, offs = 0;
+	bool was_on = ctl.pulse_on;
+	for (int i = 0; i < 600; i++) { /* 20 min */
+		run_ksmd_model(&cfg, &s, &ctl, &d, 1, 20000);
+		assert_true(ctl.holding);
+		if (ctl.pulse_on && !was_on)
+			ons++;
+		if (!ctl.pulse_on && was_on) {
+			offs++;
+			/* between pulses: the smallest batch, the longest sleep */
+			assert_int_equal(s.ksm.v[KSM_F_PAGES_TO_SCAN], cfg.min_pages_to_scan);
+			assert_int_equal(s.ksm.v[KSM_F_SLEEP_MILLISECS], 5000);
+			assert_non_null(strstr(d.reason, "between pulses"));
+		}
+		was_on = ctl.pulse_on;
+	}
+	assert_true(ons >= 2 && offs >= 2);
+	uint64_t avg_ppm = (s.ksmd_cpu_ms - cpu0) * 1000000u / (s.now_ms - t0);
+	assert_in_range(avg_ppm, 20000, 40000); /* ~ the 3 % budget */
+	assert_non_null(strstr(d.reason, "in pulses"));
+}
+
+/* The estimate never exceeds what ksmd counts as merged. */
+static void test_stale_estimate_is_bounded_by_merged(void **state)
+{
+	(void)state;
+	struct cfg_ksm cfg = cfg_default();
+	struct ksm_ctl ctl = { 0 };
+	struct ksm_decision d;
+	struct ksm_sample s;
+	start_and_spend_credit(&cfg, &s, &ctl, &d, 20000);
+	/* writes now copy pages far faster than ksmd can visit them; ksmd's count has shrunk */
+	s.ksm.v[KSM_F_PAGES_SHARING] = 1000;
+	run_ksmd_model(&cfg, &s, &ctl, &d, 3, 2000000);
+	assert_true(ctl.stale_est_pages <= (uint64_t)s.ksm.v[KSM_F_PAGES_SHARING] + (uint64_t)s.ksm.v[KSM_F_KSM_ZERO_PAGES]);
+	assert_true(ctl.stale_est_pages > 0);
 }
 
 static void test_overshoot_backs_off_and_growth_is_bounded(void **state)
@@ -603,6 +721,9 @@ int main(void)
 		cmocka_unit_test(test_stop_below_start_keeps_a_band),
 		cmocka_unit_test(test_page_size_is_honoured),
 		cmocka_unit_test(test_budget_cap_when_credit_spent),
+		cmocka_unit_test(test_churn_holds_within_budget),
+		cmocka_unit_test(test_churn_pulses_when_the_budget_is_short),
+		cmocka_unit_test(test_stale_estimate_is_bounded_by_merged),
 		cmocka_unit_test(test_overshoot_backs_off_and_growth_is_bounded),
 		cmocka_unit_test(test_settles_when_scans_stop_paying_and_reopens_on_new_memory),
 		cmocka_unit_test(test_no_settle_when_scans_end_within_the_first_interval),

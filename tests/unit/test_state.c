@@ -423,6 +423,33 @@ static void test_quarantine(void **state UNUSED)
 	st_close(st);
 	/* Nothing left to quarantine. */
 	assert_int_equal(st_quarantine(tmpdir), -ENOENT);
+	/* A second corrupt journal in the same second keeps the first one. */
+	put(tpath("originals.json"), "garbage");
+	assert_int_equal(st_quarantine(tmpdir), 0);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 2);
+	globfree(&g);
+	char names[512];
+	assert_int_equal(st_find_quarantined(tmpdir, names, sizeof(names)), 2);
+	assert_non_null(strstr(names, "originals.json.corrupt-"));
+}
+
+/* A held journal refuses every new record and never writes the file. */
+static void test_held(void **state UNUSED)
+{
+	struct st_journal *st = NULL;
+	char detail[512];
+
+	put(tpath("originals.json"), "corrupt, must stay as it is");
+	assert_int_equal(st_open_held(tmpdir, "corrupt journal X", &st), 0);
+	assert_int_equal(st_record(st, "ksm.run", "ksm", "/x/run", "0", 1), -ENOTRECOVERABLE);
+	assert_int_equal(st_count(st), 0);
+	assert_int_equal(st_forget(st, "ksm.run"), 0);
+	assert_int_equal(st_restore(st, NULL, false), 0);
+	assert_string_equal(st_health(st, detail, sizeof(detail)), "held");
+	assert_string_equal(detail, "corrupt journal X");
+	assert_string_equal(get(tpath("originals.json")), "corrupt, must stay as it is");
+	st_close(st);
 }
 
 static void test_unusable_dir(void **state UNUSED)
@@ -528,6 +555,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_restore_failure_keeps_entry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_dry_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unusable_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_value, setup, teardown),
