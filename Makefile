@@ -13,9 +13,10 @@
 #   make fuzz            build the libFuzzer targets (clang) into build-fuzz/ and run each for FUZZ_SECONDS (60)
 #   make fuzz-regress    run every fuzz target once over its committed corpus (part of make check when
 #                        clang can link -fsanitize=fuzzer; see tests/fuzz/README.md)
-#   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster
+#   make bench           every benchmark: bench-ksm, bench-balloon, bench-cluster, bench-ctl
 #   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
+#   make bench-ctl       control-socket queries at full rate during short control cycles (fixture trees)
 #   make install DESTDIR= PREFIX=/usr   binaries, config example, systemd unit (SYSTEMDUNITDIR), man pages,
 #                        bash completion (BASHCOMPDIR)
 #
@@ -78,7 +79,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-fuzz check-faults asan bench bench-ksm bench-balloon bench-cluster install clean format fuzz fuzz-build fuzz-targets fuzz-regress
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-fuzz check-faults asan bench bench-ksm bench-balloon bench-cluster bench-ctl install clean format fuzz fuzz-build fuzz-targets fuzz-regress
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -169,13 +170,17 @@ fuzz-regress: fuzz-build
 check-fuzz:
 	@if tests/fuzz/run-fuzz.sh probe $(FUZZ_CC); then $(MAKE) --no-print-directory fuzz-regress; fi
 
-bench: bench-ksm bench-balloon bench-cluster
+bench: bench-ksm bench-balloon bench-cluster bench-ctl
 
 bench-ksm: all
 	@B=$(B) bench/ksm-bench.sh
 
 bench-balloon: all
 	@B=$(B) bench/balloon-bench.sh
+
+# Latency, throughput and control-cycle lateness under memoptctl-style load (fixture trees, no root).
+bench-ctl: all
+	@B=$(B) bench/ctl-load.sh
 
 # Admission latency, view propagation, ordered reservations/s on the 3-namespace cluster (root).
 bench-cluster: all

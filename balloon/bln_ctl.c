@@ -427,7 +427,7 @@ static void on_timer(void *data)
 	M.timer = -1;
 	bln_cycle();
 	if (M.active)
-		M.timer = ev_add_timeout(M.cfg->balloon.interval_ms, on_timer, NULL);
+		M.timer = ev_add_cycle("balloon", M.cfg->balloon.interval_ms, on_timer, NULL);
 }
 
 static void run_soon(void)

@@ -52,6 +52,24 @@ void view_status(json_object *r, FILE *out)
 	if (jv_get(r, "journal"))
 		fprintf(out, "  journal:   %s: %s\n", jv_str(r, "journal.state"), jv_str(r, "journal.detail"));
 
+	json_object *cyc = jv_array(r, "loop.cycles");
+	if (cyc && json_object_array_length(cyc) > 0) {
+		fprintf(out, "  cycles:   ");
+		for (size_t i = 0; i < json_object_array_length(cyc); i++) {
+			json_object *c = json_object_array_get_idx(cyc, i);
+			int64_t fired = 0, maxl = 0, over = 0;
+			jv_get_int(c, "fired", &fired);
+			jv_get_int(c, "max_late_ms", &maxl);
+			jv_get_int(c, "overruns", &over);
+			fprintf(out, "%s %s %lld run, max %lld ms late, %lld lost", i ? "," : "", jv_str(c, "name"),
+				(long long)fired, (long long)maxl, (long long)over);
+		}
+		fputc('\n', out);
+	}
+	if (jv_get(r, "control"))
+		fprintf(out, "  control:   %s of %s connections, %s evicted, %s timed out\n", jv_int(r, "control.connected"),
+			jv_int(r, "control.max_clients"), jv_int(r, "control.evicted"), jv_int(r, "control.timed_out"));
+
 	mods = jv_array(r, "modules");
 	if (!mods) {
 		fprintf(out, "  modules:   -\n");

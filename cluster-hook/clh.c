@@ -292,7 +292,7 @@ static void on_sample(void *data)
 	(void)data;
 	G.sample_timer = 0;
 	sample(false);
-	int64_t id = ev_add_timeout(G.cfg->cluster.sample_interval_ms, on_sample, NULL);
+	int64_t id = ev_add_cycle("cluster", G.cfg->cluster.sample_interval_ms, on_sample, NULL);
 	G.sample_timer = id > 0 ? id : 0;
 }
 
@@ -703,7 +703,7 @@ int clh_init(const struct memopt_config *cfg)
 		try_connect(NULL);
 	}
 	sample(true);
-	int64_t id = ev_add_timeout(cfg->cluster.sample_interval_ms, on_sample, NULL);
+	int64_t id = ev_add_cycle("cluster", cfg->cluster.sample_interval_ms, on_sample, NULL);
 	G.sample_timer = id > 0 ? id : 0;
 	log_info("cluster: headroom %s as '%s'", mode_name(), G.name);
 	return 0;

@@ -34,6 +34,8 @@ struct cfg_daemon {
 	char sysfs_root[CFG_PATH_MAX];  /* "/sys" */
 	char procfs_root[CFG_PATH_MAX]; /* "/proc" */
 	char ksmtuned_conf[CFG_PATH_MAX]; /* "" = do not import */
+	uint64_t max_clients;           /* control-socket connections served at once */
+	uint64_t client_timeout_ms;     /* a control client's deadline for request and reply */
 };
 
 struct cfg_ksm {

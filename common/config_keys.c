@@ -84,6 +84,10 @@ const struct cfg_key cfg_keys[] = {
      "where procfs is mounted (tests point this at a fixture tree)"},
     {"daemon", "ksmtuned_conf", CT_PATH_OPT, D(ksmtuned_conf), DS(ksmtuned_conf), 0, 0, NULL,
      "ksmtuned.conf to import first (never executed); none = no import"},
+    {"daemon", "max_clients", CT_U64, D(max_clients), 0, 1, 10000, NULL,
+     "control-socket connections served at once; beyond it slow clients are evicted or new ones refused (EBUSY)"},
+    {"daemon", "client_timeout", CT_DURATION, D(client_timeout_ms), 0, 100, SEC(60), NULL,
+     "a control client must send its request and read the reply within this (else ETIMEDOUT)"},
 
     {"ksm", "manage", CT_BOOL, K(manage), 0, 0, 0, NULL, "no = never write /sys/kernel/mm/ksm, only report"},
     {"ksm", "mode", CT_ENUM, K(mode), 0, 0, 0, mode_names,
@@ -265,6 +269,8 @@ void cfg_defaults(struct memopt_config *cfg)
 	cfg->daemon.drop_capabilities = true;
 	snprintf(cfg->daemon.socket_path, sizeof(cfg->daemon.socket_path), "%s", MEMOPT_DEFAULT_SOCKET);
 	cfg->daemon.admin_group[0] = '\0';
+	cfg->daemon.max_clients = 256;
+	cfg->daemon.client_timeout_ms = 5000;
 	snprintf(cfg->daemon.state_dir, sizeof(cfg->daemon.state_dir), "%s", MEMOPT_DEFAULT_STATE_DIR);
 	snprintf(cfg->daemon.sysfs_root, sizeof(cfg->daemon.sysfs_root), "/sys");
 	snprintf(cfg->daemon.procfs_root, sizeof(cfg->daemon.procfs_root), "/proc");

@@ -1,6 +1,7 @@
 /* loop.c - the single poll()-based event loop: fd handlers, one-shot timers, signals via signalfd. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ struct ev_fd {
 struct ev_timer {
 	int64_t id;
 	uint64_t due_ms;
+	uint64_t delay_ms;
+	int cls; /* index into L.cycles, -1 = an unnamed timer */
 	ev_timer_cb cb;
 	void *data;
 };
@@ -43,6 +46,8 @@ static struct {
 	size_t nsigs;
 	sigset_t sigmask;
 	int sigfd;
+	struct ev_lateness cycles[EV_MAX_CYCLES];
+	size_t ncycles;
 	bool quit;
 	int quit_code;
 } L = { .sigfd = -1 };
@@ -145,7 +150,7 @@ static void compact_fds(void)
 	L.nfds = j;
 }
 
-int64_t ev_add_timeout(uint64_t delay_ms, ev_timer_cb cb, void *data)
+static int64_t add_timer(uint64_t delay_ms, int cls, ev_timer_cb cb, void *data)
 {
 	if (!cb)
 		return -EINVAL;
@@ -158,8 +163,55 @@ int64_t ev_add_timeout(uint64_t delay_ms, ev_timer_cb cb, void *data)
 		L.captimers = ncap;
 	}
 	int64_t id = L.next_timer_id++;
-	L.timers[L.ntimers++] = (struct ev_timer){ .id = id, .due_ms = ev_now_ms() + delay_ms, .cb = cb, .data = data };
+	L.timers[L.ntimers++] = (struct ev_timer){ .id = id, .due_ms = ev_now_ms() + delay_ms, .delay_ms = delay_ms,
+						   .cls = cls, .cb = cb, .data = data };
 	return id;
+}
+
+int64_t ev_add_timeout(uint64_t delay_ms, ev_timer_cb cb, void *data)
+{
+	return add_timer(delay_ms, -1, cb, data);
+}
+
+int64_t ev_add_cycle(const char *name, uint64_t delay_ms, ev_timer_cb cb, void *data)
+{
+	size_t i;
+	if (!name || !name[0] || !cb)
+		return -EINVAL;
+	for (i = 0; i < L.ncycles; i++)
+		if (strcmp(L.cycles[i].name, name) == 0)
+			break;
+	if (i == L.ncycles) {
+		if (L.ncycles == EV_MAX_CYCLES || strlen(name) >= sizeof(L.cycles[0].name))
+			return -ENOSPC;
+		memset(&L.cycles[i], 0, sizeof(L.cycles[i]));
+		snprintf(L.cycles[i].name, sizeof(L.cycles[i].name), "%s", name);
+		L.ncycles++;
+	}
+	L.cycles[i].last_delay_ms = delay_ms;
+	return add_timer(delay_ms, (int)i, cb, data);
+}
+
+void ev_cycle_account(struct ev_lateness *st, uint64_t delay_ms, uint64_t late_ms)
+{
+	st->fired++;
+	st->last_delay_ms = delay_ms;
+	st->last_late_ms = late_ms;
+	if (late_ms > st->max_late_ms)
+		st->max_late_ms = late_ms;
+	if (late_ms > EV_LATE_MS)
+		st->late++;
+	/* A cycle that starts a whole period late has lost one: the daemon failed its own schedule. */
+	if (delay_ms > 0 && late_ms >= delay_ms)
+		st->overruns++;
+}
+
+size_t ev_cycle_stats(struct ev_lateness *ret, size_t max)
+{
+	size_t n = L.ncycles < max ? L.ncycles : max;
+	if (ret && n)
+		memcpy(ret, L.cycles, n * sizeof(*ret));
+	return L.ncycles;
 }
 
 void ev_cancel_timeout(int64_t id)
@@ -241,6 +293,11 @@ static void run_due_timers(void)
 			return;
 		struct ev_timer t = L.timers[best];
 		L.timers[best] = L.timers[--L.ntimers];
+		if (t.cls >= 0) {
+			/* Read the clock again: an earlier callback of this round may have taken a while. */
+			uint64_t fire = ev_now_ms();
+			ev_cycle_account(&L.cycles[t.cls], t.delay_ms, fire > t.due_ms ? fire - t.due_ms : 0);
+		}
 		t.cb(t.data);
 	}
 }

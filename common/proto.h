@@ -9,7 +9,8 @@
  *           {"v":1,"ok":false,"error":{"code":"EPERM","message":"..."}}
  * Error codes (strings): EPROTO (bad JSON / missing fields), EVERSION (unsupported "v"),
  * ENOCMD (unknown command), EINVAL (bad args), EPERM (not allowed to mutate), E2BIG (request too
- * large), EAGAIN (subsystem not ready), EIO (the action failed).
+ * large), EAGAIN (subsystem not ready), EIO (the action failed), EBUSY (server full: this slow
+ * connection was closed to serve others), ETIMEDOUT (no request and reply within the deadline).
  */
 #ifndef MEMOPT_PROTO_H
 #define MEMOPT_PROTO_H

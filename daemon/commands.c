@@ -26,6 +26,47 @@ static const struct memopt_config *const *C;
 static uint64_t started_ms;
 static const struct st_journal *J;
 
+/* Lateness of each module's control cycle since start: a busy socket must not push a cycle back. */
+static json_object *loop_json(void)
+{
+	struct ev_lateness st[EV_MAX_CYCLES];
+	size_t n = ev_cycle_stats(st, EV_MAX_CYCLES);
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	if (n > EV_MAX_CYCLES)
+		n = EV_MAX_CYCLES;
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "name", json_object_new_string(st[i].name));
+		json_object_object_add(c, "period_ms", json_object_new_int64((int64_t)st[i].last_delay_ms));
+		json_object_object_add(c, "fired", json_object_new_int64((int64_t)st[i].fired));
+		json_object_object_add(c, "late", json_object_new_int64((int64_t)st[i].late));
+		json_object_object_add(c, "overruns", json_object_new_int64((int64_t)st[i].overruns));
+		json_object_object_add(c, "max_late_ms", json_object_new_int64((int64_t)st[i].max_late_ms));
+		json_object_object_add(c, "last_late_ms", json_object_new_int64((int64_t)st[i].last_late_ms));
+		json_object_array_add(arr, c);
+	}
+	json_object_object_add(o, "late_threshold_ms", json_object_new_int(EV_LATE_MS));
+	json_object_object_add(o, "cycles", arr);
+	return o;
+}
+
+static json_object *control_json(void)
+{
+	struct ctl_stats s;
+	json_object *o = json_object_new_object();
+	ctl_get_stats(&s);
+	json_object_object_add(o, "connected", json_object_new_int64(s.connected));
+	json_object_object_add(o, "max_clients", json_object_new_int64(s.max_clients));
+	json_object_object_add(o, "client_timeout_ms", json_object_new_int64((int64_t)s.timeout_ms));
+	json_object_object_add(o, "max_seen", json_object_new_int64(s.max_seen));
+	json_object_object_add(o, "accepted", json_object_new_int64((int64_t)s.accepted));
+	json_object_object_add(o, "paused_full", json_object_new_int64((int64_t)s.paused_full));
+	json_object_object_add(o, "evicted", json_object_new_int64((int64_t)s.evicted));
+	json_object_object_add(o, "timed_out", json_object_new_int64((int64_t)s.timed_out));
+	return o;
+}
+
 static int cmd_status(const struct ctl_peer *peer, json_object *args, json_object **ret, char *err, size_t errlen)
 {
 	(void)peer; (void)args; (void)err; (void)errlen;
@@ -88,6 +129,8 @@ static int cmd_status(const struct ctl_peer *peer, json_object *args, json_objec
 	json_object_object_add(hs, "detail", json_object_new_string(buf));
 	json_object_array_add(mods, hs);
 	json_object_object_add(r, "modules", mods);
+	json_object_object_add(r, "loop", loop_json());
+	json_object_object_add(r, "control", control_json());
 	*ret = r;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,8 +20,8 @@
 #include "common/proto.h"
 #include "ctlsrv.h"
 
-#define CTL_MAX_CLIENTS 256
-#define CTL_CLIENT_TIMEOUT_MS 5000 /* a client has this long to send its request and read the reply */
+#define CTL_EVICT_GRACE_MS 200 /* when full, a client this old without a whole request may be evicted */
+#define CTL_FD_RESERVE 64	/* fds kept for everything but clients when sizing RLIMIT_NOFILE */
 #define CTL_MAX_TABLES 16
 #define CTL_BACKLOG 64
 #define CTL_ACCEPT_BURST 64	/* accepts per wake-up, so one flood cannot starve the loop */
@@ -39,6 +40,7 @@ struct ctl_client {
 	char *out; /* serialised reply + '\n'; non-NULL once the request is answered */
 	size_t out_len, out_off;
 	int64_t timer_id; /* 0 = none */
+	uint64_t accepted_ms;
 	bool warned;
 	bool draining; /* reply sent and write side shut: discard input until the client closes */
 	uint64_t ticket; /* > 0 while a deferred answer is awaited */
@@ -61,15 +63,20 @@ static struct {
 	size_t ntables;
 	struct ctl_client *clients;
 	unsigned nclients;
+	unsigned max_clients;
+	uint64_t timeout_ms; /* a client has this long to send its request and read the reply */
+	struct ctl_stats stats;
 	int64_t rearm_timer;
+	bool paused_full; /* listening paused because max_clients are connected */
 	struct ctl_client *current; /* the client whose handler runs, for ctl_defer() */
 	uint64_t next_ticket;
 	uint64_t warn_window_ms;
 	unsigned warn_count;
 	unsigned long warn_suppressed;
-} S = {.listen_fd = -1};
+} S = {.listen_fd = -1, .max_clients = CTL_DEFAULT_MAX_CLIENTS, .timeout_ms = CTL_DEFAULT_TIMEOUT_MS};
 
 static const struct ctl_command builtin_help;
+static void listen_slot_freed(void);
 
 /* Rate limit for messages a client can provoke, so a hostile peer cannot flood the log. */
 static bool warn_allowed(void)
@@ -222,15 +229,41 @@ static void client_close(struct ctl_client *c)
 	free(c->in);
 	free(c->out);
 	free(c);
+	listen_slot_freed();
+}
+
+/* Best effort: tell a client that is still waiting for its answer why it is being closed. The reply is
+ * one small line on a socket we have not written to, so a non-blocking send either takes it whole or
+ * the client is gone. */
+static void client_close_with_error(struct ctl_client *c, const char *code, const char *msg)
+{
+	if (!c->out && !c->draining) {
+		_cleanup_json_ json_object *reply = proto_make_error(code, "%s", msg);
+		size_t len = 0;
+		const char *s = reply ? json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN, &len) : NULL;
+		if (s) {
+			char line[512];
+			if (len + 1 <= sizeof(line)) {
+				memcpy(line, s, len);
+				line[len] = '\n';
+				(void)send(c->fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+		}
+	}
+	client_close(c);
 }
 
 static void client_timeout(void *data)
 {
 	struct ctl_client *c = data;
+	char msg[128];
 	c->timer_id = 0;
-	log_debug("control: client pid %d timed out after %d ms, closing", (int)c->peer.pid,
-		  CTL_CLIENT_TIMEOUT_MS);
-	client_close(c);
+	S.stats.timed_out++;
+	log_debug("control: client pid %d timed out after %llu ms, closing", (int)c->peer.pid,
+		  (unsigned long long)S.timeout_ms);
+	snprintf(msg, sizeof(msg), "no complete request and reply within %llu ms, closing",
+		 (unsigned long long)S.timeout_ms);
+	client_close_with_error(c, "ETIMEDOUT", msg);
 }
 
 static const char *errno_code(int e)
@@ -567,7 +600,8 @@ static void client_new(int fd)
 	c->peer.may_mutate =
 	    cred.uid == 0 ||
 	    (S.admin_group[0] && (cred.gid == S.admin_gid || peer_in_group(fd, cred.pid, S.admin_gid)));
-	c->timer_id = ev_add_timeout(CTL_CLIENT_TIMEOUT_MS, client_timeout, c);
+	c->accepted_ms = ev_now_ms();
+	c->timer_id = ev_add_timeout(S.timeout_ms, client_timeout, c);
 	if (c->timer_id < 0) {
 		free(c);
 		close(fd);
@@ -584,14 +618,78 @@ static void client_new(int fd)
 		S.clients->prev = c;
 	S.clients = c;
 	S.nclients++;
+	S.stats.accepted++;
+	if (S.nclients > S.stats.max_seen)
+		S.stats.max_seen = S.nclients;
+}
+
+/* The server is full: make room by closing the longest-connected client, if it has been connected for
+ * CTL_EVICT_GRACE_MS (deferred requests excepted: they wait for a peer, not for the client). A local
+ * client writes its request right after connect and reads the reply at once, so a client still there
+ * after the grace period is slow or hostile; without eviction a few hundred of them would lock
+ * everyone out until their timeouts. Returns true if a slot was freed. */
+static bool evict_one(uint64_t now)
+{
+	struct ctl_client *victim = NULL;
+	for (struct ctl_client *c = S.clients; c; c = c->next) {
+		if (!c->ticket && now - c->accepted_ms >= CTL_EVICT_GRACE_MS &&
+		    (!victim || c->accepted_ms <= victim->accepted_ms))
+			victim = c;
+	}
+	if (!victim)
+		return false;
+	S.stats.evicted++;
+	if (warn_allowed())
+		log_warn("control: %u clients connected ([daemon] max_clients), evicting pid %d after %llu ms",
+			 S.nclients, (int)victim->peer.pid, (unsigned long long)(now - victim->accepted_ms));
+	client_close_with_error(victim, "EBUSY",
+				"server full ([daemon] max_clients) and no complete request from this client yet: "
+				"closed to serve others");
+	return true;
 }
 
 static void listen_rearm(void *data)
 {
 	(void)data;
 	S.rearm_timer = 0;
+	S.paused_full = false;
 	if (S.listen_fd >= 0)
 		ev_mod_fd(S.listen_fd, POLLIN);
+}
+
+/* Stop accepting for delay_ms: new clients wait in the kernel's backlog (a blocking connect() waits,
+ * memoptctl's is bounded by its timeout) instead of being turned away. */
+static void listen_pause(uint64_t delay_ms)
+{
+	if (S.rearm_timer == 0) {
+		int64_t id = ev_add_timeout(delay_ms, listen_rearm, NULL);
+		if (id <= 0)
+			return; /* cannot pause: keep accepting (and evicting) */
+		S.rearm_timer = id;
+	}
+	ev_mod_fd(S.listen_fd, 0);
+}
+
+/* A slot came free while accepting was paused at the cap: take the next client now. */
+static void listen_slot_freed(void)
+{
+	if (!S.paused_full || S.nclients >= S.max_clients)
+		return;
+	if (S.rearm_timer > 0)
+		ev_cancel_timeout(S.rearm_timer);
+	listen_rearm(NULL);
+}
+
+/* When the next client becomes evictable (CTL_EVICT_GRACE_MS after the oldest one that could be). */
+static uint64_t next_evictable_ms(uint64_t now)
+{
+	uint64_t oldest = UINT64_MAX;
+	for (struct ctl_client *c = S.clients; c; c = c->next)
+		if (!c->ticket && c->accepted_ms < oldest)
+			oldest = c->accepted_ms;
+	if (oldest == UINT64_MAX)
+		return CTL_ACCEPT_PAUSE_MS; /* all deferred: their own timeouts free the slots */
+	return oldest + CTL_EVICT_GRACE_MS > now ? oldest + CTL_EVICT_GRACE_MS - now : 1;
 }
 
 static void listen_io(int fd, short revents, void *data)
@@ -599,6 +697,16 @@ static void listen_io(int fd, short revents, void *data)
 	(void)revents;
 	(void)data;
 	for (int i = 0; i < CTL_ACCEPT_BURST; i++) {
+		if (S.nclients >= S.max_clients) {
+			uint64_t now = ev_now_ms();
+			if (!evict_one(now)) {
+				/* Full of clients that are working or young: let the rest wait in the backlog. */
+				S.stats.paused_full++;
+				S.paused_full = true;
+				listen_pause(next_evictable_ms(now));
+				return;
+			}
+		}
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -609,21 +717,8 @@ static void listen_io(int fd, short revents, void *data)
 			if (warn_allowed())
 				log_warn("control: accept failed, pausing for %d ms: %m",
 					 CTL_ACCEPT_PAUSE_MS);
-			if (S.rearm_timer == 0) {
-				int64_t id = ev_add_timeout(CTL_ACCEPT_PAUSE_MS, listen_rearm, NULL);
-				if (id > 0) {
-					S.rearm_timer = id;
-					ev_mod_fd(fd, 0);
-				}
-			}
+			listen_pause(CTL_ACCEPT_PAUSE_MS);
 			return;
-		}
-		if (S.nclients >= CTL_MAX_CLIENTS) {
-			if (warn_allowed())
-				log_warn("control: %d clients already connected, refusing another",
-					 CTL_MAX_CLIENTS);
-			close(cfd);
-			continue;
 		}
 		client_new(cfd);
 	}
@@ -741,6 +836,42 @@ void ctl_fini(void)
 		unlink(S.path);
 	memset(&S, 0, sizeof(S));
 	S.listen_fd = -1;
+	S.max_clients = CTL_DEFAULT_MAX_CLIENTS;
+	S.timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+}
+
+void ctl_set_limits(unsigned max_clients, uint64_t timeout_ms)
+{
+	struct rlimit rl;
+
+	if (max_clients == 0)
+		max_clients = CTL_DEFAULT_MAX_CLIENTS;
+	if (timeout_ms == 0)
+		timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+	S.max_clients = max_clients;
+	/* Clients already connected keep the deadline they were given. */
+	S.timeout_ms = timeout_ms;
+	/* Each client holds one fd: make sure the soft limit covers them, else accept() hits EMFILE
+	 * (which pauses listening) long before the cap. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t need = (rlim_t)max_clients + CTL_FD_RESERVE;
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+			struct rlimit nl = rl;
+			nl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) ? need : rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &nl) < 0 || nl.rlim_cur < need)
+				log_warn("control: the open-file limit (%llu) is below max_clients + %d; clients "
+					 "beyond it wait until fds free up",
+					 (unsigned long long)nl.rlim_cur, CTL_FD_RESERVE);
+		}
+	}
+}
+
+void ctl_get_stats(struct ctl_stats *ret)
+{
+	*ret = S.stats;
+	ret->connected = S.nclients;
+	ret->max_clients = S.max_clients;
+	ret->timeout_ms = S.timeout_ms;
 }
 
 uint64_t ctl_defer(void)

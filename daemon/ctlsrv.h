@@ -4,6 +4,7 @@
 #define MEMOPT_CTLSRV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -36,6 +37,26 @@ int ctl_init(const char *socket_path, const char *admin_group);
 void ctl_fini(void);
 /* Register commands (the table must outlive the server). Later registrations may add more tables. */
 int ctl_register(const struct ctl_command *cmds, size_t n);
+/* Built-in limits, used until ctl_set_limits() (the [daemon] max_clients and client_timeout keys). */
+#define CTL_DEFAULT_MAX_CLIENTS 256
+#define CTL_DEFAULT_TIMEOUT_MS 5000
+/* Connections served at once (at the cap the oldest client, once connected for a grace period, is
+ * evicted with EBUSY; until then new clients wait in the listen backlog) and the deadline of each connection (ETIMEDOUT).
+ * Raises the soft RLIMIT_NOFILE to fit. 0 = the built-in default. Takes effect for new clients. */
+void ctl_set_limits(unsigned max_clients, uint64_t timeout_ms);
+
+struct ctl_stats {
+	uint64_t accepted;
+	uint64_t paused_full;   /* times accepting paused at the cap (new clients wait in the backlog) */
+	uint64_t evicted;       /* closed with EBUSY to make room: no request after the grace period */
+	uint64_t timed_out;     /* closed with ETIMEDOUT at the deadline */
+	unsigned connected;
+	unsigned max_seen;
+	unsigned max_clients;
+	uint64_t timeout_ms;
+};
+void ctl_get_stats(struct ctl_stats *ret);
+
 /* Change the admin group on reload. */
 int ctl_set_admin_group(const char *admin_group);
 /* The reply the server would send to one request line (without its '\n'), decided as for a connected

@@ -170,6 +170,7 @@ static void reload_config(void)
 	struct memopt_config *old = D.cfg;
 	D.cfg = n;
 	log_set_max_level(n->daemon.log_level);
+	ctl_set_limits((unsigned)n->daemon.max_clients, n->daemon.client_timeout_ms);
 	ksm_tuner_reload(n);
 	bln_reload(n);
 	clh_reload(n);
@@ -430,6 +431,7 @@ static int start_up(void)
 		log_err("cannot open control socket %s: %m", D.cfg->daemon.socket_path);
 		return EXIT_STARTUP;
 	}
+	ctl_set_limits((unsigned)D.cfg->daemon.max_clients, D.cfg->daemon.client_timeout_ms);
 	D.start_ms = ev_now_ms();
 	r = commands_init((const struct memopt_config *const *)&D.cfg, D.st, D.start_ms);
 	if (r < 0) {

@@ -270,7 +270,7 @@ static void on_timer(void *data)
 	T.timer = -1;
 	ksm_tuner_cycle();
 	if (T.active)
-		T.timer = ev_add_timeout(T.cfg->ksm.interval_ms, on_timer, NULL);
+		T.timer = ev_add_cycle("ksm", T.cfg->ksm.interval_ms, on_timer, NULL);
 }
 
 int ksm_tuner_init(const struct memopt_config *cfg, struct st_journal *st)
@@ -307,7 +307,7 @@ void ksm_tuner_reload(const struct memopt_config *cfg)
 	 * ms, where one 10 ms clock tick reads as a full core. Only a new interval re-arms the timer. */
 	if (T.active && T.timer >= 0 && cfg->ksm.interval_ms != old_interval) {
 		ev_cancel_timeout(T.timer);
-		T.timer = ev_add_timeout(cfg->ksm.interval_ms, on_timer, NULL);
+		T.timer = ev_add_cycle("ksm", cfg->ksm.interval_ms, on_timer, NULL);
 	}
 }
 

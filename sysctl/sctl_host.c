@@ -417,7 +417,7 @@ static void on_timer(void *data)
 	H.timer = -1;
 	sctl_host_cycle();
 	if (H.active)
-		H.timer = ev_add_timeout(H.cfg->host.interval_ms, on_timer, NULL);
+		H.timer = ev_add_cycle("host", H.cfg->host.interval_ms, on_timer, NULL);
 }
 
 static void apply_at_start(const char *why)
@@ -436,7 +436,7 @@ int sctl_host_init(const struct memopt_config *cfg, struct st_journal *st)
 	H.cfg = cfg;
 	H.st = st;
 	H.active = true;
-	H.timer = ev_add_timeout(cfg->host.interval_ms, on_timer, NULL);
+	H.timer = ev_add_cycle("host", cfg->host.interval_ms, on_timer, NULL);
 	if (H.timer < 0)
 		return (int)H.timer;
 	log_info("host: policy module started (manage=%s, apply_on_start=%s, drift=%s)", cfg->host.manage ? "yes" : "no",
@@ -453,7 +453,7 @@ void sctl_host_reload(const struct memopt_config *cfg)
 		return;
 	if (H.timer >= 0 && cfg->host.interval_ms != old) {
 		ev_cancel_timeout(H.timer);
-		H.timer = ev_add_timeout(cfg->host.interval_ms, on_timer, NULL);
+		H.timer = ev_add_cycle("host", cfg->host.interval_ms, on_timer, NULL);
 	}
 	apply_at_start("configuration reloaded, [host] apply_on_start = yes");
 }

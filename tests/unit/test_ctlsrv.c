@@ -582,13 +582,14 @@ static void test_slow_client(void **state)
 
 static void client_idle(void)
 {
-	char c;
 	int fd = raw_connect();
 	uint64_t t0 = now_ms();
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	CHECK(poll(&p, 1, 9000) == 1);
-	CHECK(recv(fd, &c, 1, 0) == 0); /* closed without a reply */
+	/* closed with a reply that says why */
+	json_object *r = raw_read(fd, 9000);
 	uint64_t dt = now_ms() - t0;
+	CHECK(strcmp(code_of(r), "ETIMEDOUT") == 0);
+	CHECK(strstr(message_of(r), "5000 ms") != NULL);
+	json_object_put(r);
 	CHECK(dt >= 4500 && dt < 8000);
 	close(fd);
 }
@@ -600,24 +601,28 @@ static void test_idle_timeout(void **state)
 }
 
 #define N_HOLD 256
+static const char ro_req[] = "{\"v\":1,\"cmd\":\"ro\"}\n";
 
 static void client_max(void)
 {
 	static int fds[N_HOLD];
-	char c;
 	for (int i = 0; i < N_HOLD; i++)
 		fds[i] = raw_connect();
 	usleep(300 * 1000);
-	/* one too many: accepted and closed at once */
+	/* One too many: the oldest idle client (past the grace period) makes room, with a reason. */
 	int extra = raw_connect();
-	struct pollfd p = {.fd = extra, .events = POLLIN};
-	CHECK(poll(&p, 1, 2000) == 1);
-	CHECK(recv(extra, &c, 1, 0) == 0);
+	json_object *r = raw_read(fds[0], 2000);
+	CHECK(strcmp(code_of(r), "EBUSY") == 0);
+	json_object_put(r);
+	raw_send(extra, ro_req, sizeof(ro_req) - 1);
+	r = raw_read(extra, 2000);
+	CHECK(strcmp(code_of(r), "ok") == 0);
+	json_object_put(r);
 	close(extra);
 	for (int i = 0; i < N_HOLD; i++)
 		close(fds[i]);
 	usleep(300 * 1000);
-	json_object *r = call("ro", NULL);
+	r = call("ro", NULL);
 	CHECK(strcmp(code_of(r), "ok") == 0);
 	json_object_put(r);
 }
@@ -626,6 +631,68 @@ static void test_max_clients(void **state)
 {
 	(void)state;
 	run_client(client_max);
+}
+
+/* At a small cap full of young clients, a new one waits in the backlog (not refused) until the oldest
+ * may be evicted, then is served. */
+static void client_cap_waits(void)
+{
+	int fds[4];
+	for (int i = 0; i < 4; i++)
+		fds[i] = raw_connect();
+	uint64_t t0 = now_ms();
+	int extra = raw_connect(); /* the backlog takes it while the server does not accept */
+	raw_send(extra, ro_req, sizeof(ro_req) - 1);
+	json_object *r = raw_read(extra, 2000);
+	uint64_t dt = now_ms() - t0;
+	CHECK(strcmp(code_of(r), "ok") == 0);
+	json_object_put(r);
+	CHECK(dt >= 100 && dt < 1000);
+	r = raw_read(fds[0], 2000);
+	CHECK(strcmp(code_of(r), "EBUSY") == 0);
+	json_object_put(r);
+	close(extra);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+static void test_cap_waits_then_evicts(void **state)
+{
+	(void)state;
+	struct ctl_stats st;
+	ctl_set_limits(4, 3000);
+	run_client(client_cap_waits);
+	ctl_get_stats(&st);
+	assert_int_equal(st.max_clients, 4);
+	assert_int_equal(st.timeout_ms, 3000);
+	assert_true(st.evicted >= 1);
+	assert_true(st.paused_full >= 1);
+	assert_true(st.max_seen <= 4);
+}
+
+static void client_short_timeout(void)
+{
+	int fd = raw_connect();
+	uint64_t t0 = now_ms();
+	raw_send(fd, "{\"v\":1,", 7);
+	json_object *r = raw_read(fd, 3000);
+	uint64_t dt = now_ms() - t0;
+	CHECK(strcmp(code_of(r), "ETIMEDOUT") == 0);
+	CHECK(strstr(message_of(r), "300 ms") != NULL);
+	json_object_put(r);
+	CHECK(dt >= 250 && dt < 1500);
+	close(fd);
+}
+
+static void test_client_timeout_setting(void **state)
+{
+	(void)state;
+	struct ctl_stats st;
+	ctl_set_limits(0, 300);
+	run_client(client_short_timeout);
+	ctl_get_stats(&st);
+	assert_int_equal(st.max_clients, CTL_DEFAULT_MAX_CLIENTS);
+	assert_int_equal(st.timed_out, 1);
 }
 
 static void test_init_errors(void **state)
@@ -734,6 +801,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_slow_client, setup_server, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup_server, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_clients, setup_server, teardown),
+	    cmocka_unit_test_setup_teardown(test_cap_waits_then_evicts, setup_server, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_timeout_setting, setup_server, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_errors, setup_loop, teardown),
 	    cmocka_unit_test_setup_teardown(test_register, setup_server, teardown),
 	};

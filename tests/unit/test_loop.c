@@ -160,6 +160,77 @@ static void test_fini_does_not_deliver_pending_signals(void **state)
 	assert_int_equal(sigprocmask(SIG_UNBLOCK, &both, NULL), 0);
 }
 
+static void test_cycle_account_is_pure(void **state)
+{
+	(void)state;
+	struct ev_lateness st;
+	memset(&st, 0, sizeof(st));
+	ev_cycle_account(&st, 1000, 0);
+	ev_cycle_account(&st, 1000, EV_LATE_MS);     /* at the threshold: not late */
+	ev_cycle_account(&st, 1000, EV_LATE_MS + 1); /* late, not an overrun */
+	assert_int_equal(st.fired, 3);
+	assert_int_equal(st.late, 1);
+	assert_int_equal(st.overruns, 0);
+	ev_cycle_account(&st, 1000, 1000); /* a whole period late: a lost cycle */
+	ev_cycle_account(&st, 1000, 20);
+	assert_int_equal(st.fired, 5);
+	assert_int_equal(st.late, 2);
+	assert_int_equal(st.overruns, 1);
+	assert_int_equal(st.max_late_ms, 1000);
+	assert_int_equal(st.last_late_ms, 20);
+	assert_int_equal(st.last_delay_ms, 1000);
+	ev_cycle_account(&st, 0, 5); /* "run now" timers cannot overrun */
+	assert_int_equal(st.overruns, 1);
+}
+
+static int cycles_fired;
+
+static void busy_wait(void *data)
+{
+	/* A handler that hogs the loop (a slow reply, a stalled read): whatever is due meanwhile waits. */
+	uint64_t until = ev_now_ms() + (uint64_t)(intptr_t)data;
+	while (ev_now_ms() < until)
+		;
+}
+
+static void on_cycle(void *data)
+{
+	(void)data;
+	if (++cycles_fired == 2)
+		ev_quit(0);
+	else
+		assert_true(ev_add_cycle("test", 20, on_cycle, NULL) > 0);
+}
+
+static void test_cycle_lateness_measured(void **state)
+{
+	(void)state;
+	struct ev_lateness st[EV_MAX_CYCLES];
+	cycles_fired = 0;
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_cycle_stats(st, EV_MAX_CYCLES), 0);
+	assert_true(ev_add_cycle("test", 20, on_cycle, NULL) > 0);
+	assert_true(ev_add_cycle("other", 60000, on_cycle, NULL) > 0);
+	assert_true(ev_add_timeout(5, busy_wait, (void *)(intptr_t)150) > 0);
+	assert_int_equal(ev_add_cycle("", 1, on_cycle, NULL), -EINVAL);
+	assert_int_equal(ev_run(), 0);
+	assert_int_equal(ev_cycle_stats(st, 1), 2);
+	assert_string_equal(st[0].name, "test");
+	assert_int_equal(st[0].fired, 2);
+	assert_int_equal(st[0].last_delay_ms, 20);
+	/* The first firing waited for the 150 ms hog: due at 20 ms, run at >= 155 ms. */
+	assert_true(st[0].max_late_ms >= 130);
+	assert_int_equal(st[0].late, 1);
+	assert_int_equal(st[0].overruns, 1);
+	/* The second one had the loop to itself. */
+	assert_true(st[0].last_late_ms < 20);
+	ev_fini();
+	/* A new loop starts with no records. */
+	assert_int_equal(ev_init(), 0);
+	assert_int_equal(ev_cycle_stats(NULL, 0), 0);
+	ev_fini();
+}
+
 static void test_decision_ring(void **state)
 {
 	(void)state;
@@ -187,6 +258,8 @@ int main(void)
 		cmocka_unit_test(test_fd_handler_and_delete_in_callback),
 		cmocka_unit_test(test_signal_through_loop),
 		cmocka_unit_test(test_fini_does_not_deliver_pending_signals),
+		cmocka_unit_test(test_cycle_account_is_pure),
+		cmocka_unit_test(test_cycle_lateness_measured),
 		cmocka_unit_test(test_decision_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
