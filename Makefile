@@ -127,6 +127,11 @@ check-e2e: all
 check-cluster: all
 	@B=$(B) tests/cluster/run-cluster.sh
 
+# The integration tests with memoptd and memoptctl under valgrind memcheck (scripts/install-deps.sh
+# valgrind); fails on any valgrind error. Tests holding the real KSM/host locks run only if those are free.
+check-valgrind: all
+	@B=$(B) tests/run-valgrind.sh
+
 # Debian package (scripts/install-deps.sh deb): dpkg-buildpackage in a temp copy, result in $(B)/deb/.
 deb:
 	@B=$(B) scripts/build-deb.sh $(B)/deb
