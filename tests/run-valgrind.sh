@@ -3,7 +3,7 @@
 #
 #   B=build tests/run-valgrind.sh [test_name ...]        (make check-valgrind)
 # Each test runs through tests/run-integration.sh with MEMOPT_WRAP set to valgrind (one log per
-# process, $VG_DIR/TEST.PID.log) and IT_TIME_MULT (default 10) stretching every time limit.
+# process, $VG_DIR/TEST.PID.log; a daemonized or forked child gets its own) and IT_TIME_MULT (default 10) stretching every time limit.
 # Tests that write the real KSM or host knobs (they take /run/memopt-ksm-test.lock or
 # /run/memopt-host.lock) run last, and only if those locks are free right now (a KSM benchmark may
 # hold them for an hour); otherwise they are reported as NOT RUN and do not fail the run.
@@ -20,7 +20,7 @@ VG_DIR=$(mktemp -d /tmp/memopt-valgrind.XXXXXX) || exit 2
 # Non-root children (test_socket_abuse runs memoptctl as uid 65534) write their logs here too.
 chmod 1777 "$VG_DIR"
 VG_OPTS="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
-VG_OPTS+=" --track-fds=no --child-silent-after-fork=yes --num-callers=30 --suppressions=$(pwd)/tests/valgrind.supp"
+VG_OPTS+=" --track-fds=no --child-silent-after-fork=no --num-callers=30 --suppressions=$(pwd)/tests/valgrind.supp"
 
 . tests/lib-runner.sh
 runner_select tests/integration "$@"
@@ -67,6 +67,10 @@ run_one() {
 	done
 	[ "$errs" -gt 0 ] && vgfail=$((vgfail + 1))
 	for f in "${logs[@]}"; do
+		if ! grep -q 'ERROR SUMMARY' "$f"; then
+			echo "  -- $f: no ERROR SUMMARY: the process was SIGKILLed or exec'd another program (a hook)"
+			continue
+		fi
 		echo "  -- $f:"
 		grep -v '^==[0-9]*== \(Memcheck\|Copyright\|Using Valgrind\|Command\|Parent PID\|$\)' "$f" |
 			head -n 80 | sed 's/^/     | /'

@@ -41,8 +41,9 @@ case $IT_TIME_MULT in '' | *[!0-9]* | 0) echo "lib.sh: IT_TIME_MULT must be a wh
 it_wrap() {
 	local prog=$1 w=$IT_DIR/.wrap/$1
 	mkdir -p "$IT_DIR/.wrap"
-	printf '#!/bin/sh\n# %s under MEMOPT_WRAP (tests/integration/lib.sh)\nexec %s %q "$@"\n' \
-		"$prog" "${MEMOPT_WRAP//$'\n'/ }" "$IT_B/$prog" >"$w"
+	# The "# target:" line tells pid_runs and the runner's reaper which program runs under the wrapper.
+	printf '#!/bin/sh\n# %s under MEMOPT_WRAP (tests/integration/lib.sh)\n# target: %s\nexec %s %q "$@"\n' \
+		"$prog" "$IT_B/$prog" "${MEMOPT_WRAP//$'\n'/ }" "$IT_B/$prog" >"$w"
 	chmod 755 "$IT_DIR/.wrap" "$w"
 	printf '%s\n' "$w"
 }
@@ -228,6 +229,16 @@ it_spawn() {
 }
 
 pid_alive() { kill -0 "$1" 2>/dev/null; }
+
+# pid_runs PID PROG: PID executes PROG ($MEMOPTD, ...): its /proc/PID/exe, or under MEMOPT_WRAP the
+# wrapped program named on its command line (the exe is then valgrind's).
+pid_runs() {
+	local exe target
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+	[ "$exe" = "$(readlink -f "$2")" ] && return 0
+	target=$(sed -n 's/^# target: //p' "$2" 2>/dev/null)
+	[ -n "$target" ] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$target"
+}
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # it_reap PID SECS: wait at most SECS for PID (one of ours) to exit; sets IT_RC to its exit status,
