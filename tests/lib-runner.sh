@@ -40,8 +40,9 @@ runner_reap() {
 		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$(readlink -f "$exe")" ]; then
 			# A MEMOPT_WRAP wrapper (lib.sh it_wrap): the process is valgrind running its target.
 			target=$(sed -n 's/^# target: //p' "$exe" 2>/dev/null)
-			[ -n "$target" ] && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$target" ||
+			if [ -z "$target" ] || ! tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$target"; then
 				continue
+			fi
 		fi
 		echo "  .. killing pid $pid ($exe) left behind by the test"
 		kill -TERM "$pid" 2>/dev/null
