@@ -17,6 +17,9 @@
 #   make bench-ksm       KSM benchmark side by side against ksmtuned, the kernel advisor, defaults, all-out
 #   make bench-balloon   balloon cost (1000 test-driver domains) and reaction on real guests vs the Proxmox rule
 #   make bench-ctl       control-socket queries at full rate during short control cycles (fixture trees)
+#   make deb             the Debian package, built from a clean copy of the tree, into $(B)/deb/
+#   make check-deb       build it and test it: lintian, file list, the unpacked programs (test_deb.sh)
+#   make check-valgrind  the integration tests with memoptd and memoptctl under valgrind
 #   make install DESTDIR= PREFIX=/usr   binaries, config example, systemd unit (SYSTEMDUNITDIR), man pages,
 #                        bash completion (BASHCOMPDIR)
 #
@@ -62,7 +65,7 @@ ifneq ($(SANITIZE),)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -I. -MMD -MP
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -I. -MMD -MP
 
 # Subsystem libraries: what daemon and CLI share (common/) and the capability folders.
 LIB_DIRS := common ksmtuned balloon numa sysctl cluster-hook metrics
@@ -79,7 +82,7 @@ UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 LIBMEMOPT := $(B)/libmemopt.a
 
-.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-fuzz check-faults asan bench bench-ksm bench-balloon bench-cluster bench-ctl install clean format fuzz fuzz-build fuzz-targets fuzz-regress
+.PHONY: all check check-unit check-bench-tools check-integration check-e2e check-cluster check-fuzz check-faults check-valgrind deb check-deb asan bench bench-ksm bench-balloon bench-cluster bench-ctl install clean format fuzz fuzz-build fuzz-targets fuzz-regress
 all: $(B)/memoptd $(B)/memoptctl $(TOOLS)
 
 $(B)/%.o: %.c
@@ -134,6 +137,19 @@ check-e2e: all
 # 3 network namespaces, one corosync + one memoptd each (root; scripts/install-deps.sh cluster).
 check-cluster: all
 	@B=$(B) tests/cluster/run-cluster.sh
+
+# The integration tests with memoptd and memoptctl under valgrind memcheck (scripts/install-deps.sh
+# valgrind); fails on any valgrind error. Tests holding the real KSM/host locks run only if those are free.
+check-valgrind: all
+	@B=$(B) tests/run-valgrind.sh
+
+# Debian package (scripts/install-deps.sh deb): dpkg-buildpackage in a temp copy, result in $(B)/deb/.
+deb:
+	@B=$(B) scripts/build-deb.sh $(B)/deb
+
+# Builds its own package into a temp dir; DEB_REAL_INSTALL=1 adds dpkg -i + purge on this machine (root).
+check-deb:
+	@B=$(B) bash tests/packaging/test_deb.sh
 
 asan:
 	$(MAKE) B=build-asan SANITIZE=address,undefined all $(patsubst $(B)/%,build-asan/%,$(UNITS))

@@ -33,11 +33,17 @@ runner_limit() {
 # runner_reap DIR: kill what a killed test left running, but only PIDs it recorded in DIR/.pids and only
 # if the PID still runs the program it started.
 runner_reap() {
-	local pidfile=$1/.pids pid exe
+	local pidfile=$1/.pids pid exe target
 	[ -f "$pidfile" ] || return 0
 	while read -r pid exe; do
 		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then continue; fi
-		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ] || continue
+		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$(readlink -f "$exe")" ]; then
+			# A MEMOPT_WRAP wrapper (lib.sh it_wrap): the process is valgrind running its target.
+			target=$(sed -n 's/^# target: //p' "$exe" 2>/dev/null)
+			if [ -z "$target" ] || ! tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$target"; then
+				continue
+			fi
+		fi
 		echo "  .. killing pid $pid ($exe) left behind by the test"
 		kill -TERM "$pid" 2>/dev/null
 		timeout 10 tail --pid="$pid" -s 0.1 -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null

@@ -5,6 +5,8 @@
 # A test exits 0 (pass), 77 (skip: it printed "SKIP: reason") or anything else (fail). A test may
 # set its time limit on a line "# IT-TIMEOUT: SECONDS" (default 120). Exits non-zero if any failed.
 # IT_KEEP=1 keeps every test's directory (daemon logs, journals); failed tests' directories are kept.
+# IT_TIME_MULT=N multiplies every time limit (this runner's and the tests', see lib.sh), and
+# MEMOPT_WRAP runs memoptd and memoptctl under a wrapper: make check-valgrind sets both.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 export B=${B:-build}
@@ -24,7 +26,7 @@ for t in "${tests[@]}"; do
 		runner_fail "$name" ": no such test $t"
 		continue
 	fi
-	limit=$(runner_limit "$t" IT-TIMEOUT 120)
+	limit=$(($(runner_limit "$t" IT-TIMEOUT 120) * ${IT_TIME_MULT:-1}))
 	dir=$(mktemp -d "/tmp/memopt-it-$name.XXXXXX") || exit 2
 	echo "== $name"
 	start=$(date +%s)
@@ -32,7 +34,7 @@ for t in "${tests[@]}"; do
 	# (on a timeout the test gets SIGTERM and stops what it started itself). -k: the trap gets time
 	# to unmerge and restore KSM before SIGKILL. The output filter ignores Ctrl-C so that the
 	# cleanup's messages still have somewhere to go.
-	IT_DIR=$dir timeout --foreground -k 90 "$limit" bash "$t" 2>&1 </dev/null |
+	IT_DIR=$dir timeout --foreground -k $((90 * ${IT_TIME_MULT:-1})) "$limit" bash "$t" 2>&1 </dev/null |
 		(trap '' INT TERM; tee "$dir/output.txt" | sed -u 's/^/  /')
 	rc=${PIPESTATUS[0]}
 	# Killed by Ctrl-C or SIGTERM (not by its own time limit, that is 124): stop here.

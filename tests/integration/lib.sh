@@ -29,6 +29,54 @@ if [ -z "${IT_DIR:-}" ]; then
 	IT_DIR_OWNED=1
 fi
 IT_NAME=$(basename "$0" .sh)
+
+# MEMOPT_WRAP: a command line put in front of every memoptd and memoptctl run through $MEMOPTD and
+# $MEMOPTCTL (make check-valgrind: "valgrind --error-exitcode=99 ..."). Each becomes a small script
+# in $IT_DIR that execs the wrapper, so the tests keep using "$MEMOPTD" as one word and the PID a
+# test records is the wrapped program's. IT_TIME_MULT: a whole number that multiplies every time
+# limit of the tests for a slow wrapper (valgrind is ~20x slower): timeout(1) (a function below),
+# wait_until, wait_socket, daemon_stop and the runner's IT-TIMEOUT.
+IT_TIME_MULT=${IT_TIME_MULT:-1}
+case $IT_TIME_MULT in '' | *[!0-9]* | 0) echo "lib.sh: IT_TIME_MULT must be a whole number >= 1" >&2; exit 1 ;; esac
+it_wrap() {
+	local prog=$1 w=$IT_DIR/.wrap/$1
+	mkdir -p "$IT_DIR/.wrap"
+	# The "# target:" line tells pid_runs and the runner's reaper which program runs under the wrapper.
+	printf '#!/bin/sh\n# %s under MEMOPT_WRAP (tests/integration/lib.sh)\n# target: %s\nexec %s %q "$@"\n' \
+		"$prog" "$IT_B/$prog" "${MEMOPT_WRAP//$'\n'/ }" "$IT_B/$prog" >"$w"
+	chmod 755 "$IT_DIR/.wrap" "$w"
+	printf '%s\n' "$w"
+}
+if [ -n "${MEMOPT_WRAP:-}" ]; then
+	MEMOPTD=$(it_wrap memoptd)
+	MEMOPTCTL=$(it_wrap memoptctl)
+fi
+
+# it_scale DURATION: DURATION (timeout(1) syntax: 5, 0.5, 10s, 2m) times IT_TIME_MULT, same unit.
+it_scale() {
+	awk -v d="$1" -v m="$IT_TIME_MULT" 'BEGIN {
+		if (match(d, /^[0-9]*\.?[0-9]+/)) { printf "%g%s\n", substr(d, 1, RLENGTH) * m, substr(d, RLENGTH + 1) }
+		else print d }'
+}
+
+# timeout [OPTIONS] DURATION CMD...: coreutils timeout with DURATION and -k scaled by IT_TIME_MULT.
+# As a function it covers every "timeout N ..." a test runs itself or through check_rc.
+if [ "$IT_TIME_MULT" != 1 ]; then
+	timeout() {
+		local a=()
+		while [ $# -gt 0 ]; do
+			case $1 in
+			-k | --kill-after) a+=("$1" "$(it_scale "$2")"); shift 2 ;;
+			--kill-after=*) a+=("--kill-after=$(it_scale "${1#*=}")"); shift ;;
+			-s | --signal) a+=("$1" "$2"); shift 2 ;;
+			-*) a+=("$1"); shift ;;
+			*) break ;;
+			esac
+		done
+		[ $# -gt 0 ] && { a+=("$(it_scale "$1")"); shift; }
+		command timeout "${a[@]}" "$@"
+	}
+fi
 IT_PASSED=0
 IT_FAILED=0
 IT_SUBSKIPPED=0
@@ -149,9 +197,10 @@ require_built() {
 
 # --- bounded waiting ---------------------------------------------------------------------------------
 
-# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds (0) or SECS pass (1).
+# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds (0) or SECS (times IT_TIME_MULT)
+# pass (1).
 wait_until() {
-	local secs=$1 deadline
+	local secs=$(($1 * IT_TIME_MULT)) deadline
 	shift
 	deadline=$(($(date +%s%N) / 1000000 + secs * 1000))
 	while :; do
@@ -180,6 +229,16 @@ it_spawn() {
 }
 
 pid_alive() { kill -0 "$1" 2>/dev/null; }
+
+# pid_runs PID PROG: PID executes PROG ($MEMOPTD, ...): its /proc/PID/exe, or under MEMOPT_WRAP the
+# wrapped program named on its command line (the exe is then valgrind's).
+pid_runs() {
+	local exe target
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+	[ "$exe" = "$(readlink -f "$2")" ] && return 0
+	target=$(sed -n 's/^# target: //p' "$2" 2>/dev/null)
+	[ -n "$target" ] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$target"
+}
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # it_reap PID SECS: wait at most SECS for PID (one of ours) to exit; sets IT_RC to its exit status,
@@ -216,9 +275,10 @@ daemon_start() {
 # ctl_up SOCKET: the daemon at SOCKET answers `memoptctl status`.
 ctl_up() { "$MEMOPTCTL" --socket "$1" status >/dev/null 2>&1; }
 
-# wait_socket SOCKET PID [SECS]: wait until the daemon PID answers on SOCKET. Fails early if it died.
+# wait_socket SOCKET PID [SECS]: wait until the daemon PID answers on SOCKET (SECS times IT_TIME_MULT).
+# Fails early if it died.
 wait_socket() {
-	local sock=$1 pid=$2 secs=${3:-15} deadline
+	local sock=$1 pid=$2 secs=$((${3:-15} * IT_TIME_MULT)) deadline
 	deadline=$(($(date +%s) + secs))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		if [ -S "$sock" ] && ctl_up "$sock"; then

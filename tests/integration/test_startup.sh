@@ -111,7 +111,7 @@ if [ "$RC" = 0 ] && wait_until 10 ctl_up "$RSOCK"; then
 	ctl_json "$RSOCK" status >"$D/rel-status.json"
 	RPID=$(jq -r '.pid' "$D/rel-status.json")
 	adopt "$RPID"
-	check_eq "it runs memoptd" "$(readlink -f "$MEMOPTD")" "$(readlink "/proc/$RPID/exe")"
+	check "it runs memoptd (pid $RPID)" pid_runs "$RPID" "$MEMOPTD"
 	check_eq "it has left the directory it was started in" / "$(readlink "/proc/$RPID/cwd")"
 	check "status names the config by its absolute path" \
 		jqt --arg c "$D/rel/memoptd.conf" '.config == $c' "$D/rel-status.json"
