@@ -122,9 +122,14 @@ cl_cs_start() {
 cl_cs_kill() { # I: SIGKILL (a crash), by the recorded PID
 	local f=$CW/n$1/cs/corosync.pid
 	[ -f "$f" ] || return 0
-	kill -KILL "$(cat "$f")" 2>/dev/null
-	timeout 5 tail --pid="$(cat "$f")" -s 0.05 -f /dev/null 2>/dev/null
+	local p
+	p=$(cat "$f")
+	kill -KILL "$p" 2>/dev/null
+	timeout 5 tail --pid="$p" -s 0.05 -f /dev/null 2>/dev/null
 	rm -f "$f"
+	# libqb leaves corosync's blackbox (8 MiB) and its clients' IPC rings in /dev/shm when corosync
+	# dies: remove what this (now dead) corosync left, or every run leaks memory into the tmpfs.
+	kill -0 "$p" 2>/dev/null || rm -rf "/dev/shm/qb-corosync-$p-"* "/dev/shm/qb-$p-"*
 }
 
 cl_memoptd_start() {
