@@ -284,6 +284,7 @@ static uint64_t hold_rate(const struct cfg_ksm *cfg, struct ksm_ctl *c, uint32_t
 		on_ppm = 1000000u;
 	c->hold_budget_ppm = budget;
 	if (on_ppm <= budget + budget / 10) {
+		c->hold_fresh = false;
 		c->pulse_on = true;
 		c->hold_credit_max_ms = 0;
 		c->hold_credit_ms = 0;
@@ -297,6 +298,9 @@ static uint64_t hold_rate(const struct cfg_ksm *cfg, struct ksm_ctl *c, uint32_t
 	c->hold_credit_max_ms = (int64_t)(on_ppm - budget) * pulse_ms / 1000000;
 	if (c->hold_credit_max_ms < 1000)
 		c->hold_credit_max_ms = 1000;
+	if (c->hold_fresh)
+		c->hold_credit_ms = c->hold_credit_max_ms;
+	c->hold_fresh = false;
 	if (c->pulse_on && c->hold_credit_ms <= 0)
 		c->pulse_on = false;
 	else if (!c->pulse_on && c->hold_credit_ms >= c->hold_credit_max_ms)
@@ -458,6 +462,16 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	bool advisor = cfg->rate_control == KSM_RATE_ADVISOR && ksm_has(k, KSM_F_ADVISOR_MODE);
 	uint64_t merged = merged_pages(k);
 	bool churn = c->churn_pages_s >= churn_min_pages_s && c->churn_pages_s * 1000u >= merged;
+	/* Between pulses writes stop finding merged pages to copy, so the copy rate falls although the
+	 * workload still rewrites: while holding, churn ends only when it has been gone for two rewrite
+	 * periods (at least two minutes), which spans a pulse. */
+	if (churn)
+		c->churn_seen_ms = now;
+	uint64_t churn_linger = 2 * (c->rewrite_period_ms ? c->rewrite_period_ms : HOLD_DEFAULT_PERIOD_MS);
+	if (churn_linger < 120000u)
+		churn_linger = 120000u;
+	if (!churn && c->holding && c->churn_seen_ms && now - c->churn_seen_ms < churn_linger)
+		churn = true;
 	c->churn = churn;
 	char rate_why[200] = "";
 	if (want_run) {
@@ -479,8 +493,8 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 			bool was_holding = c->holding;
 			c->holding = c->phase == KSM_PHASE_CONVERGING && churn && !bursting;
 			if (c->holding && !was_holding) {
-				c->pulse_on = true; /* the first pulse is paid by the credit the burst left */
-				c->hold_credit_ms = 0;
+				c->pulse_on = true; /* a first pulse at once: hold_rate() fills the bucket for it */
+				c->hold_fresh = true;
 			}
 			if (c->holding) {
 				uint64_t rate = hold_rate(cfg, c, budget, cost, rate_why, sizeof(rate_why));

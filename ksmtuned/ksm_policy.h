@@ -73,7 +73,8 @@ struct ksm_ctl {
 	uint64_t stale_est_pages;       /* merged pages (by ksmd's count) that writes have copied since ksmd's
 	                                   last visit: estimated, see account() */
 	/* holding merges against churn (hold_rate() in ksm_policy.c) */
-	bool holding, pulse_on;
+	bool holding, pulse_on, hold_fresh;
+	uint64_t churn_seen_ms;         /* the last decision that measured churn */
 	uint64_t rewrite_period_ms;     /* how long a merged page lasts before a write copies it (0 = unknown) */
 	uint32_t hold_budget_ppm;       /* the churn budget of the last decision */
 	uint32_t hold_cpu_ppm;          /* ksmd CPU measured during pulses */

@@ -312,6 +312,7 @@ static void test_churn_pulses_when_the_budget_is_short(void **state)
 	struct ksm_sample s;
 	start_and_spend_credit(&cfg, &s, &ctl, &d, 20000);
 	run_ksmd_model(&cfg, &s, &ctl, &d, 30, 20000); /* settle into holding */
+	assert_true(ctl.hold_credit_ms > 0 || ctl.pulse_on); /* the first pulse is not cut off at once */
 	uint64_t cpu0 = s.ksmd_cpu_ms, t0 = s.now_ms;
 	int ons = 0, offs = 0;
 	bool was_on = ctl.pulse_on;
@@ -333,6 +334,12 @@ static void test_churn_pulses_when_the_budget_is_short(void **state)
 	uint64_t avg_ppm = (s.ksmd_cpu_ms - cpu0) * 1000000u / (s.now_ms - t0);
 	assert_in_range(avg_ppm, 20000, 40000); /* ~ the 3 % budget */
 	assert_non_null(strstr(d.reason, "in pulses"));
+	/* Between pulses writes find nothing merged to copy: the copy rate drops, holding goes on. */
+	run_ksmd_model(&cfg, &s, &ctl, &d, 30, 0);
+	assert_true(ctl.holding);
+	/* churn really over (no copies for minutes): back to the steady rule */
+	run_ksmd_model(&cfg, &s, &ctl, &d, 150, 0);
+	assert_false(ctl.holding);
 }
 
 /* The estimate never exceeds what ksmd counts as merged. */
