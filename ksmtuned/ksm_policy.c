@@ -259,7 +259,7 @@ static bool scan_left_nothing(const struct ksm_sample *s, const struct ksm_ctl *
 /* Holding merges against churn. Every page a write copies costs one re-merge whenever ksmd reaches it;
  * what the CPU buys is how soon. Measured on the benchmark workload (README, "Benchmark"): scanning
  * everything in well under the rewrite period kept ~55 MiB really saved per % of a core, scanning
- * slower than the rewrites ~14 MiB per %: by then most re-merged pages are copied again before long,
+ * slower than the rewrites 13-33 MiB per %: by then most re-merged pages are copied again before long,
  * and a page whose every copy was rewritten must go through the unstable tree again. So ksmd scans at
  * the pulse rate (one full scan in HOLD_SCAN_SHARE_PCT % of the rewrite period); when that costs more
  * than the churn budget it runs in pulses of about HOLD_PULSE_SCANS full scans, paid from a bucket that

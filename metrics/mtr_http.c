@@ -74,7 +74,8 @@ static void on_epoll(int fd, short revents, void *data)
 	schedule(s);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's printf-style error callback (its MHD_LogCallback has no format attribute) */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	char buf[512];
