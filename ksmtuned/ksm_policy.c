@@ -575,7 +575,9 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 			 (unsigned long long)c->churn_pages_s,
 			 (unsigned long long)(c->stale_est_pages * page_kib(s) / 1024),
 			 c->want_smart == 0 ? "off" : c->want_smart == 1 ? "on" : "kept");
-	snprintf(d.reason, sizeof(d.reason), "%s: %s%s%s%s%s%s", ksm_phase_name(c->phase), why, pw[0] ? "; " : "", pw,
-		 rate_why[0] ? "; " : "", rate_why, churn_why);
+	int rn = snprintf(d.reason, sizeof(d.reason), "%s: %s%s%s%s%s%s", ksm_phase_name(c->phase), why,
+			  pw[0] ? "; " : "", pw, rate_why[0] ? "; " : "", rate_why, churn_why);
+	if (rn >= (int)sizeof(d.reason)) /* a reason longer than the log line keeps its start */
+		memcpy(d.reason + sizeof(d.reason) - 4, "...", 4);
 	*ret = d;
 }
