@@ -77,4 +77,21 @@ static inline FILE *fz_report(void)
 	return f ? f : stdout;
 }
 
+/* The policy targets read their input as little-endian 64-bit words; past the end, words are 0. */
+struct words {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline uint64_t word(struct words *w)
+{
+	uint64_t v = 0;
+	size_t k = w->n < 8 ? w->n : 8;
+	for (size_t i = 0; i < k; i++)
+		v |= (uint64_t)w->p[i] << (8 * i);
+	w->p += k;
+	w->n -= k;
+	return v;
+}
+
 #endif

@@ -17,22 +17,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-struct words {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t word(struct words *w)
-{
-	uint64_t v = 0;
-	size_t k = w->n < 8 ? w->n : 8;
-	for (size_t i = 0; i < k; i++)
-		v |= (uint64_t)w->p[i] << (8 * i);
-	w->p += k;
-	w->n -= k;
-	return v;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct bln_guest g[NG];
