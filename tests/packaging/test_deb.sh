@@ -50,6 +50,7 @@ usr/share/doc/memopt/balloon-policy.md.gz
 usr/share/doc/memopt/changelog.gz
 usr/share/doc/memopt/config.md.gz
 usr/share/doc/memopt/copyright
+usr/share/doc/memopt/fault-matrix.md.gz
 usr/share/doc/memopt/ksmtuned-migration.md.gz
 usr/share/doc/memopt/memoptd.conf.example
 usr/share/doc/memopt/protocol.md.gz
