@@ -12,12 +12,11 @@
 #define MAX_SLEEP_MS 5000u
 #define BURST_SCANS 3u                  /* full scans that may use burst credit after (re)starting */
 /* Holding merges against churn (see hold_rate()). */
-#define HOLD_SCAN_SHARE_PCT 60u          /* full-scan time during a pulse, share of the rewrite period */
+#define HOLD_SCAN_SHARE_PCT 60u          /* wanted full-scan time, share of the rewrite period */
 #define HOLD_MIN_SCAN_MS 10000u
 #define HOLD_MAX_SCAN_MS 300000u
 #define HOLD_DEFAULT_PERIOD_MS 60000u    /* rewrite period before one was measured */
 #define HOLD_MAX_PERIOD_MS 600000u
-#define HOLD_PULSE_SCANS 2u              /* a pulse lasts about this many full scans */
 /* Bounds on what the counters can mean, so the arithmetic below cannot overflow on a garbled or hostile
  * reading (a fixture root, a kernel bug): 2^48 pages is 1 EiB, and no interval sees 2^40 of anything
  * (ms of CPU, pages scanned, pages broken). */
@@ -148,16 +147,6 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 		if (d_scanned >= MIN_SCANNED_FOR_COST && d_cpu > 0)
 			c->cost_ns_per_page = ema(c->cost_ns_per_page, d_cpu * 1000000u / d_scanned, c->cost_ns_per_page);
 		c->churn_pages_s = ema(c->churn_pages_s, d_cow * 1000u / dt, true);
-		/* the churn bucket: refills at the churn budget, drains by what ksmd used while holding */
-		if (c->holding) {
-			c->hold_credit_ms += (int64_t)((uint64_t)c->hold_budget_ppm * dt / 1000000u) - (int64_t)d_cpu;
-			if (c->hold_credit_ms > c->hold_credit_max_ms)
-				c->hold_credit_ms = c->hold_credit_max_ms;
-			if (c->hold_credit_ms < -c->hold_credit_max_ms)
-				c->hold_credit_ms = -c->hold_credit_max_ms;
-			if (c->pulse_on && d_cpu > 0)
-				c->hold_cpu_ppm = (uint32_t)ema(c->hold_cpu_ppm, c->cpu_ppm, c->hold_cpu_ppm != 0);
-		}
 		c->credit_ms += (int64_t)(cfg->steady_cpu_ppm * dt / 1000000u) - (int64_t)d_cpu;
 		if (c->credit_ms > (int64_t)cfg->burst_cpu_ms)
 			c->credit_ms = (int64_t)cfg->burst_cpu_ms;
@@ -205,11 +194,10 @@ static void account(const struct cfg_ksm *cfg, const struct ksm_sample *s, struc
 		/* How long a merged page lasts before a write copies it: merged / copy rate. Only while ksmd
 		 * visits every page well within that time are the counters fresh enough to say. */
 		uint64_t fresh = merged - c->stale_est_pages;
-		bool scanning_fast = !c->holding || c->pulse_on;
-		if (scanning_fast && c->churn_pages_s * 1000u >= merged && fresh) {
+		if (c->churn_pages_s * 1000u >= merged && fresh) {
 			uint64_t period_ms = fresh * 1000u / c->churn_pages_s;
-			/* Between pulses, and right after one, the copy rate falls while the count stays
-			 * stale, which reads as a longer period: only scans well inside the current estimate
+			/* When ksmd scans slower than the rewrites the count stays stale and the copy rate
+			 * falls, which reads as a longer period: only scans well inside the current estimate
 			 * may update it, and it grows by at most 10 % per interval. */
 			uint64_t cur = c->rewrite_period_ms;
 			if (!cur || scan_ms * 4 < cur * 3) {
@@ -257,14 +245,13 @@ static bool scan_left_nothing(const struct ksm_sample *s, const struct ksm_ctl *
 }
 
 /* Holding merges against churn. Every page a write copies costs one re-merge whenever ksmd reaches it;
- * what the CPU buys is how soon. Measured on the benchmark workload (README, "Benchmark"): scanning
- * everything in well under the rewrite period kept ~55 MiB really saved per % of a core, scanning
- * slower than the rewrites 13-33 MiB per %: by then most re-merged pages are copied again before long,
- * and a page whose every copy was rewritten must go through the unstable tree again. So ksmd scans at
- * the pulse rate (one full scan in HOLD_SCAN_SHARE_PCT % of the rewrite period); when that costs more
- * than the churn budget it runs in pulses of about HOLD_PULSE_SCANS full scans, paid from a bucket that
- * refills at the budget, and between them visits almost nothing. Returns the wanted pages/s. */
-static uint64_t hold_rate(const struct cfg_ksm *cfg, struct ksm_ctl *c, uint32_t budget, uint64_t cost_ns,
+ * what the CPU buys is how soon. Measured on the benchmark workload (docs/bench/ksm-2026-12-04-churn-
+ * hold.md, rate sweep with smart_scan off): the memory really saved grew about linearly with ksmd's CPU,
+ * 70-75 MiB per % of a core between 12 % and 30 %, while pulses (short full-speed scans paid from a
+ * bucket) kept only 64 MiB per %. So ksmd holds at one steady rate: a full scan in HOLD_SCAN_SHARE_PCT %
+ * of the measured rewrite period if that fits the churn budget, else as fast as the budget pays for.
+ * Returns the wanted pages/s. */
+static uint64_t hold_rate(const struct cfg_ksm *cfg, const struct ksm_ctl *c, uint32_t budget, uint64_t cost_ns,
 			  char *why, size_t whylen)
 {
 	uint64_t period = c->rewrite_period_ms ? c->rewrite_period_ms : HOLD_DEFAULT_PERIOD_MS;
@@ -275,42 +262,21 @@ static uint64_t hold_rate(const struct cfg_ksm *cfg, struct ksm_ctl *c, uint32_t
 		scan_ms = HOLD_MAX_SCAN_MS;
 	uint64_t size = c->full_scan_pages ? c->full_scan_pages : c->mergeable_est_pages;
 	uint64_t rate = size * 1000u / scan_ms;
-	uint64_t cap = (uint64_t)cfg->max_cpu_ppm * 1000u / cost_ns; /* pages/s within max_cpu */
-	if (rate > cap)
-		rate = cap;
-	/* what a pulse costs: measured in earlier pulses, else from the cost per page */
-	uint32_t on_ppm = c->hold_cpu_ppm ? c->hold_cpu_ppm : (uint32_t)(rate * cost_ns / 1000u);
-	if (on_ppm > 1000000u)
-		on_ppm = 1000000u;
-	c->hold_budget_ppm = budget;
-	if (on_ppm <= budget + budget / 10) {
-		c->hold_fresh = false;
-		c->pulse_on = true;
-		c->hold_credit_max_ms = 0;
-		c->hold_credit_ms = 0;
+	uint32_t limit = budget < cfg->max_cpu_ppm ? budget : cfg->max_cpu_ppm;
+	uint64_t cap = (uint64_t)limit * 1000u / cost_ns; /* pages/s within the budget */
+	if (rate <= cap) {
 		snprintf(why, whylen, "holding against churn: one full scan per %llus (%.0f%% of the %llus rewrite period), "
 			 "within budget %u%%", (unsigned long long)(scan_ms / 1000), (double)HOLD_SCAN_SHARE_PCT,
-			 (unsigned long long)(period / 1000), budget / 10000);
+			 (unsigned long long)(period / 1000), limit / 10000);
 		return rate;
 	}
-	/* bucket: a pulse's cost above the budget */
-	int64_t pulse_ms = (int64_t)(scan_ms * HOLD_PULSE_SCANS);
-	c->hold_credit_max_ms = (int64_t)(on_ppm - budget) * pulse_ms / 1000000;
-	if (c->hold_credit_max_ms < 1000)
-		c->hold_credit_max_ms = 1000;
-	if (c->hold_fresh)
-		c->hold_credit_ms = c->hold_credit_max_ms;
-	c->hold_fresh = false;
-	if (c->pulse_on && c->hold_credit_ms <= 0)
-		c->pulse_on = false;
-	else if (!c->pulse_on && c->hold_credit_ms >= c->hold_credit_max_ms)
-		c->pulse_on = true;
-	snprintf(why, whylen, "holding against churn in pulses: %s (credit %.1f of %.1f CPU-s); a pulse scans "
-		 "everything every %llus (%.0f%% of the %llus rewrite period) at ~%u%% of a core, budget %u%%",
-		 c->pulse_on ? "pulse on" : "between pulses", (double)c->hold_credit_ms / 1000.0,
-		 (double)c->hold_credit_max_ms / 1000.0, (unsigned long long)(scan_ms / 1000),
-		 (double)HOLD_SCAN_SHARE_PCT, (unsigned long long)(period / 1000), on_ppm / 10000, budget / 10000);
-	return c->pulse_on ? rate : 0;
+	uint64_t took_s = cap ? size / cap : 0;
+	snprintf(why, whylen, "holding against churn at the budget %u%% of a core: one full scan per ~%llus "
+		 "(wanted %llus, %.0f%% of the %llus rewrite period), %llu.%llu us/page", limit / 10000,
+		 (unsigned long long)took_s, (unsigned long long)(scan_ms / 1000), (double)HOLD_SCAN_SHARE_PCT,
+		 (unsigned long long)(period / 1000), (unsigned long long)(cost_ns / 1000),
+		 (unsigned long long)(cost_ns / 100 % 10));
+	return cap;
 }
 
 /* pages_to_scan for rate_pages_s with sleep_ms between batches, counting the batch's own time:
@@ -462,9 +428,9 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 	bool advisor = cfg->rate_control == KSM_RATE_ADVISOR && ksm_has(k, KSM_F_ADVISOR_MODE);
 	uint64_t merged = merged_pages(k);
 	bool churn = c->churn_pages_s >= churn_min_pages_s && c->churn_pages_s * 1000u >= merged;
-	/* Between pulses writes stop finding merged pages to copy, so the copy rate falls although the
-	 * workload still rewrites: while holding, churn ends only when it has been gone for two rewrite
-	 * periods (at least two minutes), which spans a pulse. */
+	/* While ksmd holds slower than the rewrites, writes find fewer merged pages to copy, so the copy
+	 * rate dips although the workload still rewrites: while holding, churn ends only when it has been
+	 * gone for two rewrite periods (at least two minutes). */
 	if (churn)
 		c->churn_seen_ms = now;
 	uint64_t churn_linger = 2 * (c->rewrite_period_ms ? c->rewrite_period_ms : HOLD_DEFAULT_PERIOD_MS);
@@ -490,19 +456,16 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 				churn_budget = cfg->steady_cpu_ppm;
 			bool bursting = c->credit_ms > 0 && new_work;
 			uint32_t budget = bursting ? cfg->max_cpu_ppm : churn ? churn_budget : cfg->steady_cpu_ppm;
-			bool was_holding = c->holding;
 			c->holding = c->phase == KSM_PHASE_CONVERGING && churn && !bursting;
-			if (c->holding && !was_holding) {
-				c->pulse_on = true; /* a first pulse at once: hold_rate() fills the bucket for it */
-				c->hold_fresh = true;
-			}
 			if (c->holding) {
 				uint64_t rate = hold_rate(cfg, c, budget, cost, rate_why, sizeof(rate_why));
-				if (rate) {
-					pages = pages_for_rate(rate, sleep_ms, cost);
-				} else {
-					pages = cfg->min_pages_to_scan;
-					sleep_ms = MAX_SLEEP_MS;
+				pages = pages_for_rate(rate, sleep_ms, cost);
+				/* the cost per page is noisy: back off at once when ksmd measured over budget */
+				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
+				if (running && !phase_changed && cur_pages && c->cpu_ppm > budget + budget / 5) {
+					uint64_t fb = cur_pages * budget / c->cpu_ppm;
+					if (fb < pages)
+						pages = fb;
 				}
 			} else if (c->phase == KSM_PHASE_CONVERGING) {
 				pages = pages_for_cpu(budget, sleep_ms, cost);

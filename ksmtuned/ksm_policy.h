@@ -17,8 +17,8 @@
  * pages_to_scan at most doubles per decision and backs off at once when ksmd measured over budget.
  * Churn: when merged pages are broken by writes (cow_ksm) faster than a threshold, smart_scan=auto
  * turns smart_scan off, because smart scanning skips exactly the pages that need re-merging, and
- * ksmd holds the merges: one full scan in 60 % of the measured rewrite period, continuously if that
- * fits churn_cpu, else in pulses of about two full scans paid from a bucket that refills at churn_cpu. */
+ * ksmd holds the merges at one steady rate: a full scan in 60 % of the measured rewrite period if that
+ * fits churn_cpu, else as fast as churn_cpu pays for (steady beat pulses per CPU-second, measured). */
 #ifndef MEMOPT_KSM_POLICY_H
 #define MEMOPT_KSM_POLICY_H
 
@@ -73,12 +73,9 @@ struct ksm_ctl {
 	uint64_t stale_est_pages;       /* merged pages (by ksmd's count) that writes have copied since ksmd's
 	                                   last visit: estimated, see account() */
 	/* holding merges against churn (hold_rate() in ksm_policy.c) */
-	bool holding, pulse_on, hold_fresh;
+	bool holding;
 	uint64_t churn_seen_ms;         /* the last decision that measured churn */
 	uint64_t rewrite_period_ms;     /* how long a merged page lasts before a write copies it (0 = unknown) */
-	uint32_t hold_budget_ppm;       /* the churn budget of the last decision */
-	uint32_t hold_cpu_ppm;          /* ksmd CPU measured during pulses */
-	int64_t hold_credit_ms, hold_credit_max_ms;
 	int64_t credit_ms;              /* CPU credit above the steady budget */
 	uint64_t mergeable_est_pages;   /* max(last full scan size, VM RSS) */
 	uint64_t rmap_items;            /* pages ksmd has visited and tracks (derived; 0 = unknown) */
