@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# lib-runner.sh - shared by the test tier runners (run-integration.sh, e2e/run-e2e.sh): which tests
+# lib-runner.sh - shared by the test tier runners (run-integration.sh, faults/run-faults.sh, e2e/run-e2e.sh,
+# cluster/run-cluster.sh): which tests
 # to run, stopping what a killed test left behind, and counting PASS/FAIL/SKIP. Sourced, not run.
 
 passed=0 failed=0 skipped=0
@@ -77,6 +78,42 @@ runner_result() {
 	if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
 		[ "$keep" = 1 ] || rm -rf "$dir"
 	fi
+}
+
+# runner_run_foreground PREFIX KEY DEFAULT: run every test in tests[] in order, each in its own temp dir
+# /tmp/PREFIX-NAME.XXXXXX (IT_DIR), under its time limit ("# KEY: SECONDS", default DEFAULT, times
+# IT_TIME_MULT), printing its output indented, then reap and count it. --foreground keeps the test in
+# our process group, so Ctrl-C reaches it and its trap cleans up (on a timeout the test gets SIGTERM and
+# stops what it started itself); -k gives the trap time to unmerge and restore KSM before SIGKILL; the
+# output filter ignores Ctrl-C so that the cleanup's messages still have somewhere to go. A test killed
+# by Ctrl-C or SIGTERM (not by its own time limit, that is 124) stops the loop. IT_KEEP=1 keeps every
+# test's directory.
+runner_run_foreground() {
+	local prefix=$1 key=$2 def=$3 mult=${IT_TIME_MULT:-1} interrupted=0 t name limit dir start rc secs
+	trap 'interrupted=1' INT TERM
+	for t in "${tests[@]}"; do
+		if [ "$interrupted" = 1 ]; then
+			echo "interrupted: not running the remaining tests"
+			break
+		fi
+		name=$(basename "$t" .sh)
+		if [ ! -f "$t" ]; then
+			runner_fail "$name" ": no such test $t"
+			continue
+		fi
+		limit=$(($(runner_limit "$t" "$key" "$def") * mult))
+		dir=$(mktemp -d "/tmp/$prefix-$name.XXXXXX") || exit 2
+		echo "== $name"
+		start=$(date +%s)
+		IT_DIR=$dir timeout --foreground -k $((90 * mult)) "$limit" bash "$t" 2>&1 </dev/null |
+			(trap '' INT TERM; tee "$dir/output.txt" | sed -u 's/^/  /')
+		rc=${PIPESTATUS[0]}
+		case $rc in 130 | 143) interrupted=1 ;; esac
+		secs=$(($(date +%s) - start))
+		runner_reap "$dir"
+		runner_result "$name" "$rc" "$secs" "$limit" "$dir" "${IT_KEEP:-0}"
+	done
+	trap - INT TERM
 }
 
 # runner_summary TIER: the closing line "TIER: N passed, N failed, N skipped"; returns 1 if any failed.

@@ -16,31 +16,7 @@ export B=${B:-build}
 . tests/lib-runner.sh
 runner_select tests/faults "$@"
 
-interrupted=0
-trap 'interrupted=1' INT TERM
 t_all=$(date +%s)
-for t in "${tests[@]}"; do
-	if [ "$interrupted" = 1 ]; then
-		echo "interrupted: not running the remaining tests"
-		break
-	fi
-	name=$(basename "$t" .sh)
-	if [ ! -f "$t" ]; then
-		runner_fail "$name" ": no such test $t"
-		continue
-	fi
-	limit=$(runner_limit "$t" IT-TIMEOUT 180)
-	dir=$(mktemp -d "/tmp/memopt-ft-$name.XXXXXX") || exit 2
-	echo "== $name"
-	start=$(date +%s)
-	# As in run-integration.sh: --foreground keeps Ctrl-C reaching the test, -k gives its trap time.
-	IT_DIR=$dir timeout --foreground -k 90 "$limit" bash "$t" 2>&1 </dev/null |
-		(trap '' INT TERM; tee "$dir/output.txt" | sed -u 's/^/  /')
-	rc=${PIPESTATUS[0]}
-	case $rc in 130 | 143) interrupted=1 ;; esac
-	secs=$(($(date +%s) - start))
-	runner_reap "$dir"
-	runner_result "$name" "$rc" "$secs" "$limit" "$dir" "${IT_KEEP:-0}"
-done
+runner_run_foreground memopt-ft IT-TIMEOUT 180
 echo "faults: $(($(date +%s) - t_all)) s in all"
 runner_summary faults
