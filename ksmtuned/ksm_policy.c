@@ -17,6 +17,10 @@
 #define HOLD_MAX_SCAN_MS 300000u
 #define HOLD_DEFAULT_PERIOD_MS 60000u    /* rewrite period before one was measured */
 #define HOLD_MAX_PERIOD_MS 600000u
+/* sleep_millisecs while holding: ksmd pays per wake-up as well as per page; on the benchmark machine
+ * under churn 4700 pages / 100 ms made 7 full scans in 240 s at 26 % of a core where 470 / 10 ms made 5
+ * at 24 %, and kept 1800 MiB really saved against 1393 (docs/bench/ksm-2026-12-06.md). */
+#define HOLD_SLEEP_MS 100u
 /* Bounds on what the counters can mean, so the arithmetic below cannot overflow on a garbled or hostile
  * reading (a fixture root, a kernel bug): 2^48 pages is 1 EiB, and no interval sees 2^40 of anything
  * (ms of CPU, pages scanned, pages broken). */
@@ -459,6 +463,8 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 			c->holding = c->phase == KSM_PHASE_CONVERGING && churn && !bursting;
 			if (c->holding) {
 				uint64_t rate = hold_rate(cfg, c, budget, cost, rate_why, sizeof(rate_why));
+				if (sleep_ms < HOLD_SLEEP_MS)
+					sleep_ms = HOLD_SLEEP_MS;
 				pages = pages_for_rate(rate, sleep_ms, cost);
 				/* the cost per page is noisy: back off at once when ksmd measured over budget */
 				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
