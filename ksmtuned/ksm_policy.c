@@ -461,31 +461,19 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 			bool bursting = c->credit_ms > 0 && new_work;
 			uint32_t budget = bursting ? cfg->max_cpu_ppm : churn ? churn_budget : cfg->steady_cpu_ppm;
 			c->holding = c->phase == KSM_PHASE_CONVERGING && churn && !bursting;
+			uint64_t cur = val(k, KSM_F_PAGES_TO_SCAN);
+			bool steady_state = running && !phase_changed && cur;
 			if (c->holding) {
 				uint64_t rate = hold_rate(cfg, c, budget, cost, rate_why, sizeof(rate_why));
 				if (sleep_ms < HOLD_SLEEP_MS)
 					sleep_ms = HOLD_SLEEP_MS;
 				pages = pages_for_rate(rate, sleep_ms, cost);
-				/* the cost per page is noisy: back off at once when ksmd measured over budget */
-				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
-				if (running && !phase_changed && cur_pages && c->cpu_ppm > budget + budget / 5) {
-					uint64_t fb = cur_pages * budget / c->cpu_ppm;
-					if (fb < pages)
-						pages = fb;
-				}
 			} else if (c->phase == KSM_PHASE_CONVERGING) {
 				pages = pages_for_cpu(budget, sleep_ms, cost);
-				uint64_t cur_pages = val(k, KSM_F_PAGES_TO_SCAN);
 				/* The cost estimate is noisy (the first pass only checksums): never more than
-				 * double per decision, and back off at once when ksmd measured above budget. */
-				bool steady_state = running && !phase_changed && cur_pages;
-				if (steady_state && pages > 2 * cur_pages)
-					pages = 2 * cur_pages;
-				if (steady_state && c->cpu_ppm > budget + budget / 5) {
-					uint64_t fb = cur_pages * budget / c->cpu_ppm;
-					if (fb < pages)
-						pages = fb;
-				}
+				 * double per decision. */
+				if (steady_state && pages > 2 * cur)
+					pages = 2 * cur;
 				snprintf(rate_why, sizeof(rate_why), "budget %u%% of a core (credit %.1fs), %llu.%llu us/page",
 					 budget / 10000, (double)c->credit_ms / 1000.0,
 					 (unsigned long long)(cost / 1000), (unsigned long long)(cost / 100 % 10));
@@ -501,12 +489,18 @@ void ksm_decide(const struct cfg_ksm *cfg, const struct ksm_sample *s, struct ks
 				snprintf(rate_why, sizeof(rate_why), "one full scan of %llu pages per %llus",
 					 (unsigned long long)size, (unsigned long long)(cfg->settled_scan_time_ms / 1000));
 			}
+			/* Converging or holding, the cost per page is noisy: back off at once when ksmd
+			 * measured above budget. */
+			if (c->phase == KSM_PHASE_CONVERGING && steady_state && c->cpu_ppm > budget + budget / 5) {
+				uint64_t fb = cur * budget / c->cpu_ppm;
+				if (fb < pages)
+					pages = fb;
+			}
 			if (pages < cfg->min_pages_to_scan)
 				pages = cfg->min_pages_to_scan;
 			if (pages > cfg->max_pages_to_scan)
 				pages = cfg->max_pages_to_scan;
 			/* Deadband: small corrections are not worth a write and a log line. */
-			uint64_t cur = val(k, KSM_F_PAGES_TO_SCAN);
 			bool big = cur == 0 || pages > cur + cur / 8 || pages + cur / 8 < cur;
 			if (big || val(k, KSM_F_SLEEP_MILLISECS) != sleep_ms || !running) {
 				add_write(&d, s, KSM_F_PAGES_TO_SCAN, (int64_t)pages);

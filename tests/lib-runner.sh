@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # lib-runner.sh - shared by the test tier runners (run-integration.sh, faults/run-faults.sh, e2e/run-e2e.sh,
-# cluster/run-cluster.sh): which tests
-# to run, stopping what a killed test left behind, and counting PASS/FAIL/SKIP. Sourced, not run.
+# cluster/run-cluster.sh): which tests to run, stopping what a killed test left behind, and counting
+# PASS/FAIL/SKIP. Sourced, not run.
 
 passed=0 failed=0 skipped=0
 failed_names=()
